@@ -1,0 +1,93 @@
+/**
+ * Seeded parameter initialisation.
+ *
+ * Model construction runs inside `withInitSeed(seed, () => new Model(...))`; layers draw their
+ * initial values from the generator of that scope, so a model built twice with the same seed
+ * has identical weights. Outside such a scope a fixed default seed (0) is used.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** mulberry32: small, fast, good enough for initialisation and data augmentation. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    let u = 0;
+    while (u === 0) u = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  getState(): number {
+    return this.s;
+  }
+  setState(s: number): void {
+    this.s = s >>> 0;
+  }
+}
+
+let scoped: Rng | undefined;
+const fallback = new Rng(0);
+
+export function withInitSeed<T>(seed: number, fn: () => T): T {
+  const prev = scoped;
+  scoped = new Rng(seed);
+  try {
+    return fn();
+  } finally {
+    scoped = prev;
+  }
+}
+
+function rng(): Rng {
+  return scoped ?? fallback;
+}
+
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function uniform(shape: number[], lo: number, hi: number): tf.Tensor {
+  const r = rng();
+  const v = new Float32Array(numel(shape));
+  for (let i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * r.next();
+  return tf.tensor(v, shape);
+}
+
+export function normal(shape: number[], std: number, mean = 0): tf.Tensor {
+  const r = rng();
+  const v = new Float32Array(numel(shape));
+  for (let i = 0; i < v.length; i++) v[i] = mean + std * r.normal();
+  return tf.tensor(v, shape);
+}
+
+/** timm/mmengine trunc_normal_(std, a=-2, b=2): resample values outside the absolute bounds. */
+export function truncNormal(shape: number[], std: number, lo = -2, hi = 2): tf.Tensor {
+  const r = rng();
+  const v = new Float32Array(numel(shape));
+  for (let i = 0; i < v.length; i++) {
+    let x: number;
+    do x = std * r.normal();
+    while (x < lo || x > hi);
+    v[i] = x;
+  }
+  return tf.tensor(v, shape);
+}
+
+/** Xavier/Glorot uniform for a conv with the given fans. */
+export function xavierUniform(shape: number[], fanIn: number, fanOut: number): tf.Tensor {
+  const a = Math.sqrt(6 / (fanIn + fanOut));
+  return uniform(shape, -a, a);
+}
