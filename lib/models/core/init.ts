@@ -91,3 +91,9 @@ export function xavierUniform(shape: number[], fanIn: number, fanOut: number): t
   const a = Math.sqrt(6 / (fanIn + fanOut));
   return uniform(shape, -a, a);
 }
+
+/** Overwrite a parameter's value (e.g. a module's own init after a layer's default) and free the source. */
+export function reinit(v: tf.Variable, value: tf.Tensor): void {
+  v.assign(value);
+  value.dispose();
+}

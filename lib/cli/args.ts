@@ -1,0 +1,41 @@
+/** Small typed helpers over node:util parseArgs that turn bad flags into UserErrors. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from './errors.ts';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse(argv: string[], options: Options) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
+  } catch (e) {
+    throw new UserError(`${(e as Error).message}`);
+  }
+}
+
+export function requireString(v: unknown, flag: string): string {
+  if (typeof v !== 'string' || v.length === 0)
+    throw new UserError(`missing required option --${flag}`);
+  return v;
+}
+
+export function intOption(v: unknown, flag: string, fallback?: number): number {
+  if (v === undefined) {
+    if (fallback === undefined) throw new UserError(`missing required option --${flag}`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UserError(`--${flag} must be a positive integer, got '${String(v)}'`);
+  return n;
+}
+
+/** "512", "512x1024" or "1024,2048" → [H, W]. */
+export function sizeOption(v: unknown, flag: string, fallback: [number, number]): [number, number] {
+  if (v === undefined) return fallback;
+  const parts = String(v).split(/[x,×]/).map(Number);
+  if (parts.length === 1) parts.push(parts[0]);
+  if (parts.length !== 2 || parts.some((p) => !Number.isInteger(p) || p < 1)) {
+    throw new UserError(`--${flag} must look like 512 or 512x1024 (H x W), got '${String(v)}'`);
+  }
+  return [parts[0], parts[1]];
+}

@@ -1,0 +1,13 @@
+/** The CLI's command table. Each command parses its flags and calls the library. */
+import { paramsCommand, forwardCommand } from './model_commands.ts';
+
+export interface Command {
+  summary: string;
+  help: string;
+  run: (argv: string[]) => Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  params: paramsCommand,
+  forward: forwardCommand,
+};

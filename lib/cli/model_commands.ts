@@ -1,0 +1,110 @@
+/** `offseg params` and `offseg forward`. */
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
+import { selectBackend } from '../backend/select.ts';
+import { createModel, UnknownModelError } from '../models/registry.ts';
+import type { Segmentor } from '../models/offseg.ts';
+import { readNpy, writeNpy } from '../io/npy.ts';
+import { npyToTensor } from '../io/tensor_npy.ts';
+import { loadStateDict, readTorchCheckpoint } from '../io/checkpoint.ts';
+import { parse, intOption, requireString } from './args.ts';
+import { UserError } from './errors.ts';
+import type { Command } from './commands.ts';
+
+export function buildModel(name: string, numClasses: number, seed = 0): Segmentor {
+  try {
+    return createModel(name, { numClasses, seed });
+  } catch (e) {
+    if (e instanceof UnknownModelError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+export const paramsCommand: Command = {
+  summary: 'count the parameters of a registered model',
+  help: '  --model NAME   model name (offseg-t, offseg-b, …)\n  --classes K    number of classes (default 150)\n  --json         print {"model","classes","params"}',
+  async run(argv) {
+    const v = parse(argv, {
+      model: { type: 'string' },
+      classes: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const name = requireString(v.model, 'model');
+    const classes = intOption(v.classes, 'classes', 150);
+    await selectBackend({ prefer: 'cpu', log: false });
+    const model = buildModel(name, classes);
+    const params = model.numParams();
+    model.dispose();
+    if (v.json) console.log(JSON.stringify({ model: name, classes, params }));
+    else
+      console.log(
+        `${name} (K=${classes}): ${params.toLocaleString('en-US')} parameters (${(params / 1e6).toFixed(3)} M)`,
+      );
+    return 0;
+  },
+};
+
+export const forwardCommand: Command = {
+  summary: 'run a model in eval mode on a float32 NCHW .npy and write its logits (.npy, NCHW)',
+  help: [
+    '  --model NAME         model name',
+    '  --classes K          number of classes',
+    '  --checkpoint F.pth   official (mmseg) or offseg-ts checkpoint',
+    '  --input IN.npy       float32 (1|B, 3, H, W), already normalised; H, W divisible by 32',
+    '  --output OUT.npy     logits (B, K, H/s, W/s) before any resize',
+    '  --backend NAME       auto | wasm | cpu | tensorflow | tensorflow-gpu',
+  ].join('\n'),
+  async run(argv) {
+    const v = parse(argv, {
+      model: { type: 'string' },
+      classes: { type: 'string' },
+      checkpoint: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      backend: { type: 'string' },
+    });
+    const name = requireString(v.model, 'model');
+    const classes = intOption(v.classes, 'classes');
+    const ckptPath = requireString(v.checkpoint, 'checkpoint');
+    const inPath = requireString(v.input, 'input');
+    const outPath = requireString(v.output, 'output');
+    for (const [p, what] of [
+      [ckptPath, 'checkpoint'],
+      [inPath, 'input'],
+    ] as const) {
+      if (!existsSync(p)) throw new UserError(`${what} file not found: ${p}`);
+    }
+    await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
+    const model = buildModel(name, classes);
+    const report = loadStateDict(model, readTorchCheckpoint(ckptPath), { strict: false });
+    if (report.missing.length) {
+      throw new UserError(
+        `${ckptPath} does not fit ${name}: ${report.missing.length} parameters missing (e.g. ${report.missing.slice(0, 3).join(', ')})`,
+      );
+    }
+    const arr = readNpy(inPath);
+    if (arr.dtype !== '<f4' || arr.shape.length !== 4 || arr.shape[1] !== 3) {
+      throw new UserError(
+        `${inPath}: expected float32 (B, 3, H, W), got ${arr.dtype} [${arr.shape}]`,
+      );
+    }
+    const [, , h, w] = arr.shape;
+    if (h % model.sizeDivisor || w % model.sizeDivisor) {
+      throw new UserError(
+        `${inPath}: H and W must be divisible by ${model.sizeDivisor}, got ${h}×${w}`,
+      );
+    }
+    model.eval();
+    const logits = tf.tidy(() => {
+      const x = tf.transpose(npyToTensor(arr), [0, 2, 3, 1]) as tf.Tensor4D; // NCHW → NHWC
+      return tf.transpose(model.forward(x), [0, 3, 1, 2]); // NHWC → NCHW
+    });
+    writeNpy(outPath, {
+      dtype: '<f4',
+      shape: [...logits.shape],
+      data: Float32Array.from(await logits.data()),
+    });
+    process.stderr.write(`[offseg] wrote ${outPath} [${logits.shape}]\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * OffSegHead (offseg.md §2.3): per-level 1×1 ConvModule (GN-32, ReLU) → coarse-to-fine
+ * FreqFusion with 4-group interleaved concatenation → `align` ConvModule to C channels at 1/4
+ * resolution → Offset Learning. Logits come out at 1/4 of the input resolution, NHWC.
+ *
+ * Options also build the paper's ablations from the same parts (Tables 6 and 7):
+ * - decoder 'conv': no FreqFusion; every level is bilinearly resized to 1/4 and concatenated
+ *   (the "simple conv pixel decoder" of Table 6 row 1 — the paper gives only its totals,
+ *   5.9 M / 5.1 G; this design meets both, see lib/models/offseg.ts);
+ * - classifier 'per-pixel': the 1×1 `conv_seg` classifier instead of Offset Learning;
+ * - classOffset / featureOffset: one branch of Offset Learning only;
+ * - channels: the align width C (Table 7).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../core/module.ts';
+import { ConvModule } from '../layers/conv_module.ts';
+import { Conv2d } from '../layers/conv.ts';
+import { resizeBilinear } from '../../ops/resize.ts';
+import { FreqFusion, groupInterleave } from './freqfusion.ts';
+import { OffsetLearning } from './offset_learning.ts';
+
+export interface OffSegHeadOptions {
+  /** Backbone widths at strides 4, 8, 16, 32. */
+  inChannels: readonly number[];
+  /** `pre` output widths per level (config `new_channels`). */
+  newChannels: readonly number[];
+  /** Align width C (256 in every OffSeg config). */
+  channels: number;
+  numClasses: number;
+  decoder?: 'freqfusion' | 'conv';
+  classifier?: 'offset-learning' | 'per-pixel';
+  classOffset?: boolean;
+  featureOffset?: boolean;
+}
+
+const GN32 = { type: 'GN', groups: 32 } as const;
+
+export class OffSegHead extends Module {
+  readonly pre: ConvModule[] = [];
+  readonly freqfusions: FreqFusion[] = [];
+  readonly align: ConvModule;
+  readonly offsetLearning?: OffsetLearning;
+  /**
+   * mmseg's BaseDecodeHead always creates this 1×1 classifier. With Offset Learning it is never
+   * called, but it stays a parameter so official checkpoints load key-for-key and parameter
+   * counts equal the paper's (which include it: OffSeg-B is 13.0 M only with it, offseg.md §8.4).
+   */
+  readonly convSeg: Conv2d;
+  readonly decoder: 'freqfusion' | 'conv';
+  readonly classifier: 'offset-learning' | 'per-pixel';
+
+  constructor(readonly opts: OffSegHeadOptions) {
+    super();
+    const { inChannels, newChannels, channels, numClasses } = opts;
+    if (inChannels.length !== 4 || newChannels.length !== 4)
+      throw new Error('OffSegHead expects 4 levels');
+    this.decoder = opts.decoder ?? 'freqfusion';
+    this.classifier = opts.classifier ?? 'offset-learning';
+    // Children are registered in the official order so state_dict keys list the same way.
+    this.convSeg = this.child('conv_seg', new Conv2d(channels, numClasses, { kernel: 1 }));
+    inChannels.forEach((c, i) => {
+      this.pre.push(this.child(`pre.${i}`, new ConvModule(c, newChannels[i], { norm: GN32 })));
+    });
+    if (this.decoder === 'freqfusion') {
+      // Coarse → fine: lr starts as the stride-32 level; each step fuses the next finer level.
+      let preC = newChannels[3];
+      for (let i = 2, j = 0; i >= 0; i--, j++) {
+        const c = newChannels[i];
+        this.freqfusions.push(
+          this.child(
+            `freqfusions.${j}`,
+            new FreqFusion({
+              hrChannels: c,
+              lrChannels: preC,
+              compressedChannels: Math.floor((preC + c) / 4),
+            }),
+          ),
+        );
+        preC += c;
+      }
+    }
+    const total = newChannels.reduce((a, b) => a + b, 0);
+    this.align = this.child('align', new ConvModule(total, channels, { norm: GN32 }));
+    if (this.classifier === 'offset-learning') {
+      this.offsetLearning = this.child(
+        'offset_learning',
+        new OffsetLearning({
+          numClasses,
+          channels,
+          classOffset: opts.classOffset,
+          featureOffset: opts.featureOffset,
+        }),
+      );
+    }
+  }
+
+  /** Decoder features before the classifier: [B, H/4, W/4, C] (the `align` output, E of the paper). */
+  features(feats: readonly tf.Tensor4D[]): tf.Tensor4D {
+    return tf.tidy(() => {
+      const x = feats.map((f, i) => this.pre[i].forward(f)); // per level [B, h_i, w_i, new_i]
+      let fused: tf.Tensor4D;
+      if (this.decoder === 'freqfusion') {
+        let lr = x[3];
+        for (let j = 0; j < 3; j++) {
+          const hr = x[2 - j];
+          const { hrOut, lrOut } = this.freqfusions[j].forward(hr, lr);
+          lr = groupInterleave(hrOut, lrOut, 4); // [hr_g0, lr_g0, …, hr_g3, lr_g3] channels
+        }
+        fused = lr;
+      } else {
+        const size: [number, number] = [x[0].shape[1], x[0].shape[2]];
+        fused = tf.concat(
+          x.map((t) => resizeBilinear(t, size, this.path)),
+          3,
+        ) as tf.Tensor4D; // [B, H/4, W/4, Σ new]
+      }
+      return this.align.forward(fused);
+    });
+  }
+
+  /** Logits [B, H/4, W/4, K]. */
+  forward(feats: readonly tf.Tensor4D[]): tf.Tensor4D {
+    return tf.tidy(() => this.classify(this.features(feats)));
+  }
+
+  classify(e: tf.Tensor4D): tf.Tensor4D {
+    return this.offsetLearning ? this.offsetLearning.forward(e) : this.convSeg.forward(e);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * OffSeg (ICCV 2025): EfficientFormerV2 backbone + OffSegHead (FreqFusion decoder + Offset
+ * Learning). mmseg's EncoderDecoder with children `backbone` and `decode_head`, so parameter keys
+ * equal the official checkpoint's. NHWC: input [B,H,W,3] (normalised RGB, H and W divisible by
+ * 32) → logits [B,H/4,W/4,K].
+ *
+ * Variants (offseg.md §2.1): T = S1 backbone, B = S2, L = L; all with align width 256.
+ * Ablation variants of Tables 6 and 7 are options of the same head (see offseg_head.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from './core/module.ts';
+import { EfficientFormerV2, EFFV2_VARIANTS } from './backbones/efficientformer_v2.ts';
+import { OffSegHead, type OffSegHeadOptions } from './heads/offseg_head.ts';
+
+export type EffV2Name = keyof typeof EFFV2_VARIANTS;
+
+export interface OffSegOptions {
+  backbone: EffV2Name;
+  /** Head options except inChannels (taken from the backbone) and numClasses. */
+  head: Omit<OffSegHeadOptions, 'inChannels' | 'numClasses'>;
+  numClasses: number;
+}
+
+/** The interface every segmentor in the registry implements. */
+export interface Segmentor extends Module {
+  readonly numClasses: number;
+  /** Output stride of the logits relative to the input (4 for OffSeg, 8 for SegNeXt…). */
+  readonly outputStride: number;
+  /** x [B,H,W,3] → logits [B,H/s,W/s,K]. */
+  forward(x: tf.Tensor4D): tf.Tensor4D;
+  /** Largest divisor the input size must be a multiple of. */
+  readonly sizeDivisor: number;
+}
+
+export class OffSeg extends Module implements Segmentor {
+  readonly backbone: EfficientFormerV2;
+  readonly decodeHead: OffSegHead;
+  readonly numClasses: number;
+  readonly outputStride = 4;
+  readonly sizeDivisor = 32;
+
+  constructor(opts: OffSegOptions) {
+    super();
+    this.numClasses = opts.numClasses;
+    this.backbone = this.child('backbone', new EfficientFormerV2(EFFV2_VARIANTS[opts.backbone]));
+    const inChannels = this.backbone.featureInfo.map((f) => f.channels);
+    this.decodeHead = this.child(
+      'decode_head',
+      new OffSegHead({ ...opts.head, inChannels, numClasses: opts.numClasses }),
+    );
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const [, h, w] = x.shape;
+    if (h % 32 !== 0 || w % 32 !== 0) {
+      throw new Error(
+        `OffSeg needs H and W divisible by 32, got ${h}×${w}: pad or resize the input`,
+      );
+    }
+    return tf.tidy(() => this.decodeHead.forward(this.backbone.forward(x)));
+  }
+}
