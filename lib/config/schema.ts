@@ -1,0 +1,134 @@
+/**
+ * The one schema every experiment config is validated against (style.md "Configs"): unknown
+ * keys and wrong types are errors that name the key; the result is a frozen, fully resolved
+ * RunConfig that is written into the run folder and every checkpoint.
+ */
+import { z } from 'zod';
+
+const pair = z.tuple([z.number().int().positive(), z.number().int().positive()]);
+
+const datasetSection = z
+  .object({
+    type: z.enum(['ade20k', 'cityscapes', 'coco-stuff164k', 'pascal-context59', 'builtin']),
+    /** Folder holding the dataset layout; relative paths resolve against the working directory. */
+    dataRoot: z.string().optional(),
+    trainSplit: z.enum(['train', 'val']).default('train'),
+    valSplit: z.enum(['train', 'val']).default('val'),
+    reduceZeroLabel: z.boolean().optional(),
+    labelMap: z.array(z.tuple([z.number().int(), z.number().int()])).optional(),
+    checkLabels: z.boolean().default(true),
+    /** Options of the built-in dataset (type 'builtin'). */
+    builtin: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+  })
+  .strict();
+
+const trainPipeline = z
+  .object({
+    /** RandomResize base scale (long, short) edges, e.g. [2048, 512]. */
+    scale: pair,
+    ratioRange: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 2.0]),
+    /** RandomCrop size [H, W]. */
+    crop: pair,
+    catMaxRatio: z.number().min(0).max(1).default(0.75),
+    flipProb: z.number().min(0).max(1).default(0.5),
+    photometric: z.boolean().default(true),
+  })
+  .strict();
+
+const testSection = z
+  .object({
+    /** Keep-ratio Resize scale (long, short), e.g. [2048, 512]. */
+    scale: pair,
+    mode: z.enum(['whole', 'slide']).default('whole'),
+    /** Slide window [H, W] and stride [H, W] (mode 'slide'). */
+    crop: pair.optional(),
+    stride: pair.optional(),
+    /** Evaluate at most this many validation images (0 = all). */
+    maxImages: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const runConfigSchema = z
+  .object({
+    /** Free-form experiment name (defaults to the config file's base name). */
+    name: z.string().optional(),
+    model: z
+      .object({
+        name: z.string(),
+        numClasses: z.number().int().positive(),
+        /** Optional initial weights (.pth): a full model or, with `prefix`, a backbone. */
+        init: z
+          .object({ checkpoint: z.string(), prefix: z.string().default('') })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    data: z
+      .object({
+        dataset: datasetSection,
+        train: trainPipeline,
+        test: testSection,
+        /** Images per optimisation step (all GPUs together in the paper: 16). */
+        batchSize: z.number().int().positive(),
+        /** Micro-batches per step (gradient accumulation), batchSize % accumulate == 0. */
+        accumulate: z.number().int().positive().default(1),
+      })
+      .strict(),
+    optimizer: z
+      .object({
+        type: z.literal('AdamW'),
+        lr: z.number().positive(),
+        betas: z.tuple([z.number(), z.number()]).default([0.9, 0.999]),
+        weightDecay: z.number().min(0),
+        eps: z.number().positive().default(1e-8),
+        /** mmengine paramwise custom_keys: substring → multipliers (longest key first). */
+        customKeys: z
+          .record(
+            z.string(),
+            z.object({ lrMult: z.number().optional(), decayMult: z.number().optional() }).strict(),
+          )
+          .default({}),
+      })
+      .strict(),
+    schedule: z
+      .object({
+        iterations: z.number().int().positive(),
+        warmupIters: z.number().int().min(0).default(1500),
+        warmupFactor: z.number().positive().default(1e-6),
+        /** PolyLR end (defaults to iterations). */
+        polyEnd: z.number().int().positive().optional(),
+        power: z.number().positive().default(1.0),
+        etaMin: z.number().min(0).default(0),
+      })
+      .strict(),
+    runtime: z
+      .object({
+        seed: z.number().int().min(0).default(0),
+        logInterval: z.number().int().positive().default(50),
+        evalInterval: z.number().int().positive().default(16000),
+        checkpointInterval: z.number().int().positive().default(16000),
+        /** Keep only the newest N interval checkpoints (0 = all). */
+        keepCheckpoints: z.number().int().min(0).default(2),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.data.batchSize % c.data.accumulate !== 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['data', 'accumulate'],
+        message: `batchSize ${c.data.batchSize} is not divisible by accumulate ${c.data.accumulate}`,
+      });
+    }
+    if (c.data.test.mode === 'slide' && (!c.data.test.crop || !c.data.test.stride)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['data', 'test'],
+        message: "mode 'slide' needs crop and stride",
+      });
+    }
+  });
+
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+export type RunConfig = Readonly<z.output<typeof runConfigSchema>>;
