@@ -12,7 +12,7 @@ await useBackend();
 class Pointwise extends Module implements Segmentor {
   readonly numClasses = 3;
   readonly outputStride = 1;
-  readonly sizeDivisor = 1;
+  readonly sizeDivisor: number = 1;
   calls: number[][] = [];
   forward(x: tf.Tensor4D): tf.Tensor4D {
     this.calls.push([x.shape[1], x.shape[2]]);

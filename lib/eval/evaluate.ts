@@ -1,0 +1,58 @@
+/**
+ * Evaluation of a segmentor on a dataset split with mmseg's exact protocol: test pipeline
+ * (keep-ratio resize), whole or slide inference, logits resized to the ORIGINAL image size,
+ * argmax, and the dataset-level IoU accumulator (lib/eval/iou_metric.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Segmentor } from '../models/offseg.ts';
+import type { SegDataset } from '../data/dataset.ts';
+import { iterateTest } from '../data/loader.ts';
+import type { TestPipelineConfig } from '../data/transforms/pipeline.ts';
+import { IoUAccumulator, type IoUResult } from './iou_metric.ts';
+import { argmaxLabels, predictLogits, type InferenceOptions } from './inference.ts';
+
+export interface EvaluateOptions {
+  pipeline: TestPipelineConfig;
+  inference: InferenceOptions;
+  /** Score at most this many images (0 or undefined = all). */
+  limit?: number;
+  /** Called after each image with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+  /** Called with each prediction (e.g. to save visualisations). */
+  onPrediction?: (
+    pred: Int32Array,
+    sample: { index: number; oriHeight: number; oriWidth: number; imgPath: string },
+  ) => void;
+}
+
+export async function evaluate(
+  model: Segmentor,
+  dataset: SegDataset,
+  opts: EvaluateOptions,
+): Promise<IoUResult> {
+  const wasTraining = model.training;
+  model.eval();
+  const acc = new IoUAccumulator({
+    numClasses: model.numClasses,
+    classNames: dataset.classes,
+    ignoreIndex: dataset.ignoreIndex,
+  });
+  const total = Math.min(dataset.length, opts.limit || Infinity);
+  let done = 0;
+  try {
+    for await (const s of iterateTest(dataset, opts.pipeline, { limit: total })) {
+      const logits = tf.tidy(() => {
+        const x = tf.tensor4d(s.image, [1, s.height, s.width, 3]);
+        return predictLogits(model, x, [s.oriHeight, s.oriWidth], opts.inference);
+      });
+      const pred = await argmaxLabels(logits);
+      logits.dispose();
+      acc.update(pred, s.label);
+      opts.onPrediction?.(pred, s);
+      opts.onProgress?.(++done, total);
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return acc.compute();
+}
