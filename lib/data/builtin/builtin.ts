@@ -25,7 +25,7 @@ import {
   loadIdxGlyphs,
   makeDigit,
 } from './glyphs.ts';
-import { type SceneSpec, type ThingClass, renderScene } from './scene.ts';
+import { type Scene, type SceneSpec, type ThingClass, renderScene } from './scene.ts';
 import { STUFF } from './textures.ts';
 
 /** Bump when the generator's output changes: it is part of the cache hash. */
@@ -204,6 +204,21 @@ function thingClasses(
       : (rng) => makeDigit(rng, k),
   }));
   return [...SHAPES, ...glyphThings];
+}
+
+/** Renders image `index` of a split in memory (what the files hold before JPEG/PNG encoding). */
+export function renderBuiltin(
+  partial: Partial<BuiltinOptions>,
+  split: 'train' | 'val',
+  index: number,
+): Scene {
+  const { opts, glyphs } = resolveBuiltinOptions(partial);
+  const spec: SceneSpec = {
+    height: opts.height,
+    width: opts.width,
+    things: thingClasses(glyphs, split),
+  };
+  return renderScene(rngFor(opts.seed, STREAM.builtin, split === 'train' ? 1 : 2, index), spec);
 }
 
 /** Renders one split into `<dir>/{images,annotations}/<sub>/`. */
