@@ -39,10 +39,11 @@ export class AdamW {
   }
 
   /**
-   * One update with `lrFactor` (the schedule's multiplier) applied to every group's base lr.
+   * One update. `lr` is the schedule: a multiplier of every group's base lr, or a function from a
+   * group's base lr (cfg.lr × lrMult) to its current lr (needed when eta_min ≠ 0).
    * `grads` maps parameter keys to gradients (missing = no gradient this step, skipped).
    */
-  step(grads: Map<string, tf.Tensor>, lrFactor: number): void {
+  step(grads: Map<string, tf.Tensor>, lr: number | ((baseLr: number) => number)): void {
     this.state.step += 1;
     const t = this.state.step;
     const [b1, b2] = this.cfg.betas;
@@ -51,16 +52,17 @@ export class AdamW {
     for (const p of this.params) {
       const g = grads.get(p.key);
       if (!g) continue;
-      const lr = this.cfg.lr * p.group.lrMult * lrFactor;
+      const base = this.cfg.lr * p.group.lrMult;
+      const lrNow = typeof lr === 'number' ? base * lr : lr(base);
       const wd = this.cfg.weightDecay * p.group.decayMult;
       const m = this.state.m.get(p.key)!;
       const v = this.state.v.get(p.key)!;
       tf.tidy(() => {
         m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
         v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-        const decayed = wd !== 0 ? tf.mul(p.variable, 1 - lr * wd) : p.variable;
+        const decayed = wd !== 0 ? tf.mul(p.variable, 1 - lrNow * wd) : p.variable;
         const denom = tf.add(tf.sqrt(tf.div(v, bc2)), this.cfg.eps);
-        p.variable.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), lr / bc1)));
+        p.variable.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), lrNow / bc1)));
       });
     }
   }

@@ -11,6 +11,7 @@
  * `.pth`, saving one and comparing gradients with the reference are all exact.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from './init.ts';
 
 /**
  * How a stored tensor relates to PyTorch's:
@@ -86,6 +87,7 @@ export abstract class Module {
   private readonly params = new Map<string, Entry>();
   private readonly buffers = new Map<string, Entry>();
   private readonly children = new Map<string, Module>();
+  private readonly rngs = new Map<string, Rng>();
 
   /** Register a trainable parameter (takes ownership of `init`). */
   protected param(name: string, init: tf.Tensor, layout: Layout = 'identity'): tf.Variable {
@@ -111,6 +113,29 @@ export abstract class Module {
   protected child<M extends Module>(name: string, m: M): M {
     this.children.set(name, m);
     return m;
+  }
+
+  /**
+   * Register a random generator used in forward passes (drop-path masks, NMF bases…), so the
+   * training loop can checkpoint and restore its state for an exact resume.
+   */
+  protected registerRng(name: string, r: Rng): Rng {
+    this.rngs.set(name, r);
+    return r;
+  }
+
+  /** Every registered generator by dotted path; one generator shared by several modules appears once. */
+  namedRngs(): [string, Rng][] {
+    const out: [string, Rng][] = [];
+    const seen = new Set<Rng>();
+    for (const [p, m] of this.namedModules()) {
+      for (const [n, r] of m.rngs) {
+        if (seen.has(r)) continue;
+        seen.add(r);
+        out.push([p ? `${p}.${n}` : n, r]);
+      }
+    }
+    return out;
   }
 
   *namedModules(prefix = ''): Generator<[string, Module]> {

@@ -1,0 +1,313 @@
+/**
+ * The training loop, readable in one sitting (style.md, after nanoGPT's train.py). One
+ * iteration = one optimiser step over `batchSize` images in `accumulate` micro-batches:
+ *   1. set the lr (LinearLR warm-up, then PolyLR);
+ *   2. forward/backward each micro-batch, summing gradients (loss scaled by 1/accumulate);
+ *   3. stop on a NaN/∞ loss, naming the iteration and the last good checkpoint;
+ *   4. AdamW step with mmengine's per-parameter lr/decay multipliers;
+ *   5. log (JSONL + progress), checkpoint and evaluate at their intervals and at the end.
+ * Everything a run depends on (model, datasets, clock, progress sink) comes in through `deps`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { rmSync, existsSync } from 'node:fs';
+import type { RunConfig } from '../config/schema.ts';
+import type { Segmentor } from '../models/offseg.ts';
+import type { SegDataset } from '../data/dataset.ts';
+import { SegDataLoader, type LoaderState } from '../data/loader.ts';
+import type { TrainPipelineConfig, TestPipelineConfig } from '../data/transforms/pipeline.ts';
+import { evaluate } from '../eval/evaluate.ts';
+import type { IoUResult } from '../eval/iou_metric.ts';
+import { AdamW } from './optim.ts';
+import { buildParamGroups } from './param_groups.ts';
+import { lrAt, type ScheduleConfig } from './schedule.ts';
+import { segCrossEntropy } from './loss.ts';
+import { loadCheckpoint, saveCheckpoint, writeLastCheckpoint } from './checkpoint.ts';
+import { checkpointName, JsonlLogger } from './run_dir.ts';
+
+export interface TrainDeps {
+  model: Segmentor;
+  trainSet: SegDataset;
+  valSet?: SegDataset;
+  trainPipeline: TrainPipelineConfig;
+  testPipeline: TestPipelineConfig;
+  /** Receives one event per iteration (progress bars live in the CLI). */
+  onIteration?: (e: IterationEvent) => void;
+  onEval?: (iteration: number, result: IoUResult) => void;
+  /** Tests: stop after this many iterations of this call, as if killed (no final checkpoint). */
+  stopAfter?: number;
+  now?: () => number;
+}
+
+export interface IterationEvent {
+  iteration: number;
+  total: number;
+  loss: number;
+  lr: number;
+  itPerSec: number;
+}
+
+export interface TrainResult {
+  iteration: number;
+  lastCheckpoint?: string;
+  lastEval?: IoUResult;
+}
+
+/** Meta stored in every checkpoint: what resume needs besides tensors. */
+export interface CheckpointMeta {
+  format: 'offseg-ts/train-v1';
+  iteration: number;
+  optimizerStep: number;
+  loader: LoaderState;
+  rngs: Record<string, number>;
+  config: RunConfig;
+  configHash: string;
+  bestMIoU: number | null;
+}
+
+export class TrainingDivergedError extends Error {
+  readonly fix: string;
+  constructor(iteration: number, loss: number, lastGood: string | undefined) {
+    super(
+      `loss is ${loss} at iteration ${iteration}; last good checkpoint: ${lastGood ?? 'none (no checkpoint written yet)'}`,
+    );
+    this.name = 'TrainingDivergedError';
+    this.fix =
+      'lower the learning rate or check the data, then resume from the last good checkpoint';
+  }
+}
+
+function schedule(cfg: RunConfig): ScheduleConfig {
+  const s = cfg.schedule;
+  return {
+    warmupIters: s.warmupIters,
+    warmupFactor: s.warmupFactor,
+    polyEnd: s.polyEnd ?? s.iterations,
+    power: s.power,
+    etaMin: s.etaMin,
+  };
+}
+
+function testInference(cfg: RunConfig) {
+  const t = cfg.data.test;
+  return {
+    mode: t.mode,
+    crop: t.crop as [number, number] | undefined,
+    stride: t.stride as [number, number] | undefined,
+  };
+}
+
+export async function train(
+  cfg: RunConfig,
+  configHash: string,
+  workDir: string,
+  deps: TrainDeps,
+  resumeFrom?: string,
+): Promise<TrainResult> {
+  const { model, trainSet } = deps;
+  const now = deps.now ?? (() => performance.now());
+  const log = new JsonlLogger(join(workDir, 'log.jsonl'));
+  const sched = schedule(cfg);
+  const micro = cfg.data.batchSize / cfg.data.accumulate;
+
+  // Optimiser over every trainable parameter, grouped as mmengine's paramwise_cfg does.
+  const params = model.namedParameters();
+  const groups = buildParamGroups(
+    params.map((p) => p.key),
+    cfg.optimizer.customKeys,
+  );
+  const opt = new AdamW(
+    params.map((p, i) => ({ key: p.key, variable: p.variable, group: groups[i] })),
+    {
+      lr: cfg.optimizer.lr,
+      betas: [...cfg.optimizer.betas] as [number, number],
+      weightDecay: cfg.optimizer.weightDecay,
+      eps: cfg.optimizer.eps,
+    },
+  );
+  const loader = new SegDataLoader(trainSet, {
+    batchSize: micro,
+    seed: cfg.runtime.seed,
+    pipeline: deps.trainPipeline,
+  });
+
+  let start = 0;
+  let bestMIoU: number | null = null;
+  let lastCheckpoint = resumeFrom;
+  if (resumeFrom) {
+    const meta = restore(resumeFrom, model, opt, loader, cfg);
+    start = meta.iteration;
+    bestMIoU = meta.bestMIoU;
+    log.log({ event: 'resume', from: resumeFrom, iteration: start });
+  }
+
+  const writeCheckpoint = async (iteration: number): Promise<string> => {
+    const path = join(workDir, checkpointName(iteration));
+    const tensors = new Map<string, tf.Tensor>();
+    for (const e of [...model.namedParameters(), ...model.namedBuffers()])
+      tensors.set(`model.${e.key}`, e.variable);
+    for (const [k, v] of opt.state.m) tensors.set(`optim.m.${k}`, v);
+    for (const [k, v] of opt.state.v) tensors.set(`optim.v.${k}`, v);
+    const meta: CheckpointMeta = {
+      format: 'offseg-ts/train-v1',
+      iteration,
+      optimizerStep: opt.state.step,
+      loader: loader.getState(),
+      rngs: Object.fromEntries(model.namedRngs().map(([n, r]) => [n, r.getState()])),
+      config: cfg,
+      configHash,
+      bestMIoU,
+    };
+    await saveCheckpoint(path, meta, tensors);
+    writeLastCheckpoint(workDir, checkpointName(iteration));
+    pruneCheckpoints(workDir, iteration, cfg);
+    log.log({ event: 'checkpoint', iteration, path });
+    return path;
+  };
+
+  let lastEval: IoUResult | undefined;
+  const runEval = async (iteration: number) => {
+    if (!deps.valSet) return;
+    const t0 = now();
+    lastEval = await evaluate(model, deps.valSet, {
+      pipeline: deps.testPipeline,
+      inference: testInference(cfg),
+      limit: cfg.data.test.maxImages,
+    });
+    const m = lastEval.reported;
+    if (bestMIoU === null || m.mIoU > bestMIoU) bestMIoU = m.mIoU;
+    log.log({
+      event: 'eval',
+      iteration,
+      aAcc: m.aAcc,
+      mIoU: m.mIoU,
+      mAcc: m.mAcc,
+      IoU: m.IoU,
+      seconds: (now() - t0) / 1000,
+    });
+    deps.onEval?.(iteration, lastEval);
+  };
+
+  model.train();
+  let tLast = now();
+  let done = 0;
+  for (let it = start; it < cfg.schedule.iterations; it++) {
+    if (deps.stopAfter !== undefined && done >= deps.stopAfter) {
+      return { iteration: it, lastCheckpoint, lastEval };
+    }
+    // 1. learning rate for this step (per group: base × mult through the schedule)
+    const lrFn = (base: number) => lrAt(it, base, sched);
+
+    // 2. forward/backward over the micro-batches, summing gradients
+    const grads = new Map<string, tf.Tensor>();
+    let lossSum = 0;
+    for (let a = 0; a < cfg.data.accumulate; a++) {
+      const batch = await loader.next();
+      const { value, grads: g } = tf.variableGrads(
+        () =>
+          tf.div(
+            segCrossEntropy(model.forward(batch.images), batch.labels),
+            cfg.data.accumulate,
+          ) as tf.Scalar,
+        params.map((p) => p.variable),
+      );
+      lossSum += (await value.data())[0];
+      value.dispose();
+      batch.images.dispose();
+      batch.labels.dispose();
+      for (const p of params) {
+        const gi = g[p.variable.name];
+        if (!gi) continue;
+        const prev = grads.get(p.key);
+        if (prev) {
+          grads.set(p.key, tf.add(prev, gi));
+          prev.dispose();
+          gi.dispose();
+        } else grads.set(p.key, gi);
+      }
+    }
+
+    // 3. a diverged loss stops the run before it touches the weights
+    if (!Number.isFinite(lossSum)) {
+      for (const g of grads.values()) g.dispose();
+      log.log({ event: 'diverged', iteration: it + 1, loss: lossSum });
+      throw new TrainingDivergedError(it + 1, lossSum, lastCheckpoint);
+    }
+
+    // 4. optimiser step
+    opt.step(grads, lrFn);
+    for (const g of grads.values()) g.dispose();
+    done++;
+
+    // 5. log, checkpoint, evaluate
+    const iteration = it + 1;
+    const t = now();
+    const itPerSec = 1000 / Math.max(t - tLast, 1e-6);
+    tLast = t;
+    const lr = lrFn(cfg.optimizer.lr);
+    deps.onIteration?.({ iteration, total: cfg.schedule.iterations, loss: lossSum, lr, itPerSec });
+    if (iteration % cfg.runtime.logInterval === 0 || iteration === cfg.schedule.iterations) {
+      log.log({
+        event: 'train',
+        iteration,
+        loss: lossSum,
+        lr,
+        itPerSec,
+        numTensors: tf.memory().numTensors,
+      });
+    }
+    const last = iteration === cfg.schedule.iterations;
+    if (iteration % cfg.runtime.checkpointInterval === 0 || last)
+      lastCheckpoint = await writeCheckpoint(iteration);
+    if (iteration % cfg.runtime.evalInterval === 0 || last) await runEval(iteration);
+    model.train();
+  }
+  return { iteration: cfg.schedule.iterations, lastCheckpoint, lastEval };
+}
+
+/** Load a training checkpoint into model, optimiser and loader; check it belongs to this config. */
+export function restore(
+  path: string,
+  model: Segmentor,
+  opt: AdamW,
+  loader: SegDataLoader,
+  cfg: RunConfig,
+): CheckpointMeta {
+  const { meta, tensors } = loadCheckpoint<CheckpointMeta>(path);
+  if (meta.format !== 'offseg-ts/train-v1')
+    throw new Error(`${path}: not an offseg-ts training checkpoint`);
+  if (
+    meta.config.model.name !== cfg.model.name ||
+    meta.config.model.numClasses !== cfg.model.numClasses
+  ) {
+    throw new Error(
+      `${path} was written for ${meta.config.model.name} (K=${meta.config.model.numClasses}), not ${cfg.model.name} (K=${cfg.model.numClasses})`,
+    );
+  }
+  const assign = (key: string, v: tf.Variable) => {
+    const t = tensors.get(key);
+    if (!t) throw new Error(`${path}: missing tensor ${key}`);
+    v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
+  };
+  for (const e of [...model.namedParameters(), ...model.namedBuffers()])
+    assign(`model.${e.key}`, e.variable);
+  for (const [k, v] of opt.state.m) assign(`optim.m.${k}`, v);
+  for (const [k, v] of opt.state.v) assign(`optim.v.${k}`, v);
+  for (const t of tensors.values()) t.dispose();
+  opt.state.step = meta.optimizerStep;
+  loader.setState(meta.loader);
+  for (const [n, r] of model.namedRngs()) if (meta.rngs[n] !== undefined) r.setState(meta.rngs[n]);
+  return meta;
+}
+
+/** Keep the newest `keepCheckpoints` interval checkpoints (the final one is always kept). */
+function pruneCheckpoints(workDir: string, current: number, cfg: RunConfig): void {
+  const keep = cfg.runtime.keepCheckpoints;
+  if (keep === 0) return;
+  const interval = cfg.runtime.checkpointInterval;
+  for (let it = current - keep * interval; it > 0; it -= interval) {
+    const p = join(workDir, checkpointName(it));
+    if (existsSync(p)) rmSync(p);
+    else break;
+  }
+}
