@@ -2,7 +2,7 @@
 // converters, and every bad-input message (issue #4 "Bad input").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDataset } from './datasets.ts';
 import { convertCityscapes, convertCocoStuff164k } from './converters.ts';
@@ -227,6 +227,14 @@ test('corrupt image, corrupt label, bad label values and size mismatch name the 
   writeFileSync(img1, Buffer.from('this is not a jpeg'));
   const ds = await buildDataset({ type: 'ade20k', dataRoot: root, split: 'train' });
   await assert.rejects(ds.load(0), isDatasetError('corrupt-image', /ADE_train_00000001\.jpg/));
+  const img2 = join(root, 'images/training/ADE_train_00000002.jpg');
+  const bytes = readFileSync(img2);
+  writeFileSync(img2, bytes.subarray(0, bytes.length >> 1)); // truncated JPEG
+  await assert.rejects(
+    ds.load(1),
+    isDatasetError('corrupt-image', /ADE_train_00000002\.jpg.*premature end/),
+  );
+  await writeImage(img2, W, H, 2);
   const lab2 = join(root, 'annotations/training/ADE_train_00000002.png');
   writeLabel(lab2, twoValueLabel(W, H, 200, 7), W, H);
   await assert.rejects(

@@ -170,3 +170,13 @@ test(
     assert.deepEqual(fileHashes(d.root), fileHashes(b.root));
   },
 );
+
+test('train and val built concurrently share one generation', async () => {
+  const cacheRoot = tempDir();
+  const [a, b] = await Promise.all([
+    ensureBuiltinDataset({ ...SMALL, cacheRoot }),
+    ensureBuiltinDataset({ ...SMALL, cacheRoot }),
+  ]);
+  assert.equal(a.root, b.root);
+  assert.deepEqual(readdirSync(cacheRoot), [a.hash]); // no temporary folder left behind
+});

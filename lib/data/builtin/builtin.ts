@@ -270,6 +270,50 @@ interface Manifest {
   encoder: { sharp: string; vips: string };
 }
 
+const inflight = new Map<string, Promise<boolean>>();
+
+/** Writes the dataset into a temporary folder, then renames it into place. */
+async function generate(
+  cacheRoot: string,
+  hash: string,
+  opts: BuiltinOptions,
+  glyphs: { name: GlyphSourceName; dir?: string },
+): Promise<boolean> {
+  const final = join(cacheRoot, hash);
+  const manifestPath = join(final, 'builtin.json');
+  const tmp = join(cacheRoot, `${hash}.tmp-${process.pid}-${Date.now()}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const ade = join(tmp, 'ADEChallengeData2016');
+    await writeSplit(ade, 'train', opts.numTrain, opts, glyphs);
+    await writeSplit(ade, 'val', opts.numVal, opts, glyphs);
+    const { cacheRoot: _c, ...saved } = opts;
+    const manifest: Manifest = {
+      version: BUILTIN_VERSION,
+      hash,
+      options: saved,
+      glyphs: glyphs.name,
+      classes: builtinClasses(glyphs.name),
+      palette: PALETTE,
+      numStuff: STUFF.length,
+      encoder: { sharp: sharp.versions.sharp ?? '', vips: sharp.versions.vips },
+    };
+    await writeFile(join(tmp, 'builtin.json'), JSON.stringify(manifest, null, 1) + '\n');
+    if (existsSync(manifestPath)) {
+      // another process finished first: keep its (identical) files, which may be in use
+      await rm(tmp, { recursive: true, force: true });
+      return false;
+    }
+    if (existsSync(final)) await rm(final, { recursive: true, force: true }); // incomplete leftover
+    await rename(tmp, final);
+    return true;
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    if (!existsSync(manifestPath)) throw e; // a concurrent process may have won the rename
+    return false;
+  }
+}
+
 /** Returns the cached dataset, generating it first when missing. */
 export async function ensureBuiltinDataset(
   partial: Partial<BuiltinOptions> = {},
@@ -282,31 +326,15 @@ export async function ensureBuiltinDataset(
   const manifestPath = join(final, 'builtin.json');
   let generated = false;
   if (!existsSync(manifestPath)) {
-    const tmp = join(cacheRoot, `${hash}.tmp-${process.pid}-${Date.now()}`);
-    await mkdir(tmp, { recursive: true });
-    try {
-      const ade = join(tmp, 'ADEChallengeData2016');
-      await writeSplit(ade, 'train', opts.numTrain, opts, glyphs);
-      await writeSplit(ade, 'val', opts.numVal, opts, glyphs);
-      const { cacheRoot: _c, ...saved } = opts;
-      const manifest: Manifest = {
-        version: BUILTIN_VERSION,
-        hash,
-        options: saved,
-        glyphs: glyphs.name,
-        classes: builtinClasses(glyphs.name),
-        palette: PALETTE,
-        numStuff: STUFF.length,
-        encoder: { sharp: sharp.versions.sharp ?? '', vips: sharp.versions.vips },
-      };
-      await writeFile(join(tmp, 'builtin.json'), JSON.stringify(manifest, null, 1) + '\n');
-      if (existsSync(final)) await rm(final, { recursive: true, force: true }); // half-written leftover
-      await rename(tmp, final);
-      generated = true;
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
-      if (!existsSync(manifestPath)) throw e; // a concurrent process may have won the rename
+    // one generation per folder per process, even when train and val are built concurrently
+    let job = inflight.get(final);
+    if (!job) {
+      job = generate(cacheRoot, hash, opts, glyphs);
+      inflight.set(final, job);
+      const done = (): void => void inflight.delete(final);
+      job.then(done, done);
     }
+    generated = await job;
   }
   const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
   return {
