@@ -110,6 +110,11 @@ test('drop-path rates are linear over all blocks (S2: 0 … 0.02; L: 0 … 0.1)'
     }
     const n = rates.length;
     rates.forEach((r, i) => assert.ok(Math.abs(r - (rate * i) / (n - 1)) < 1e-12, `${name} ${i}`));
+    // One shared, registered generator (the training loop checkpoints it).
+    assert.deepEqual(
+      m.namedRngs().map(([k]) => k),
+      ['drop_path'],
+    );
     m.dispose();
   }
 });

@@ -147,7 +147,8 @@ export class EfficientFormerV2 extends Module {
     });
     const resolution = opts.resolution ?? 512;
     const layerScaleInit = opts.layerScaleInit ?? 1e-5;
-    const rng = opts.dropPathRng ?? new Rng(0);
+    // Registered so the training loop checkpoints its state (exact resume).
+    const rng = this.registerRng('drop_path', opts.dropPathRng ?? new Rng(0));
     this.options = { ...opts, resolution, layerScaleInit, dropPathRng: rng };
     this.patchEmbed = this.child('patch_embed', new Stem(3, widths[0]));
 
