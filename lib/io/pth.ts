@@ -1,0 +1,353 @@
+/**
+ * Reading PyTorch `.pth` files (the zip format `torch.save` writes since 1.6): the `state_dict`,
+ * the names of the other top-level entries and a plain copy of `meta`. Writing: pth_writer.ts.
+ *
+ * Layout of the archive: `<folder>/data.pkl` (the pickled object), `<folder>/data/<key>` (one raw
+ * little-endian storage per key), `<folder>/version`, `<folder>/byteorder`. The folder name
+ * differs between files, so `data.pkl` is found by suffix. Tensors in the pickle are
+ * `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, …)` calls whose storage is a
+ * persistent id `('storage', torch.FloatStorage, key, location, numel)`; the pickle reader hands
+ * both to the hooks below, which build lazy `TensorRef`s. Only tensors of the state_dict are
+ * materialised, so optimizer moments in a training checkpoint cost nothing.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { isZip, readZipEntries, zipEntryData } from './zip.ts';
+import {
+  PyDict,
+  PyGlobal,
+  PyObject,
+  PyTuple,
+  PySet,
+  unpickle,
+  type HostValue,
+  type PyValue,
+} from './pickle.ts';
+import type { PlainValue } from './pickle_writer.ts';
+import type { TorchCheckpoint, TorchTensor } from './checkpoint.ts';
+
+type Dtype = TorchTensor['dtype'];
+
+/** torch storage class name → element type and size in bytes. */
+const STORAGES: Record<string, [Dtype, number]> = {
+  FloatStorage: ['float32', 4],
+  DoubleStorage: ['float64', 8],
+  HalfStorage: ['float16', 2],
+  LongStorage: ['int64', 8],
+  IntStorage: ['int32', 4],
+  ByteStorage: ['uint8', 1],
+  BoolStorage: ['bool', 1],
+  UntypedStorage: ['uint8', 1], // torch ≥ 2.0 untyped bytes
+};
+
+interface StorageRef extends HostValue {
+  hostKind: 'storage';
+  /** The torch class, e.g. 'torch.FloatStorage'. */
+  type: string;
+  /** undefined for storage types we cannot decode (an error only if the state_dict uses it). */
+  dtype: Dtype | undefined;
+  itemSize: number;
+  key: string;
+  numel: number;
+}
+
+export interface TensorRef extends HostValue {
+  hostKind: 'tensor';
+  storage: StorageRef;
+  offset: number;
+  shape: number[];
+  stride: number[];
+}
+
+function isTensorRef(v: PyValue | undefined): v is TensorRef {
+  return typeof v === 'object' && v !== null && 'hostKind' in v && v.hostKind === 'tensor';
+}
+
+const LEGACY_MAGIC = [
+  0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
+];
+
+function intList(v: PyValue, what: string): number[] {
+  const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : null;
+  if (!items || !items.every((x) => typeof x === 'number'))
+    throw new Error(`${what}: expected a tuple of ints`);
+  return items as number[];
+}
+
+/** Hooks that turn the torch-specific parts of the pickle into plain values (never executing). */
+function torchHooks(source: string) {
+  const storages = new Map<string, StorageRef>();
+  const persistentLoad = (pid: PyValue): PyValue => {
+    const t = pid instanceof PyTuple ? pid.items : [];
+    const [tag, type, key, , numel] = t;
+    if (
+      tag !== 'storage' ||
+      !(type instanceof PyGlobal) ||
+      typeof key !== 'string' ||
+      typeof numel !== 'number'
+    )
+      throw new Error(`${source}: unsupported persistent id in data.pkl`);
+    const known = type.module.startsWith('torch') ? STORAGES[type.name] : undefined;
+    let s = storages.get(key);
+    if (!s) {
+      const [dtype, itemSize] = known ?? [undefined, 1];
+      s = { hostKind: 'storage', type: type.qualname, dtype, itemSize, key, numel };
+      storages.set(key, s);
+    }
+    return s;
+  };
+  const reduce = (fn: PyGlobal, args: PyValue[]): PyValue | undefined => {
+    switch (fn.qualname) {
+      case 'torch._utils._rebuild_tensor':
+      case 'torch._utils._rebuild_tensor_v2': {
+        const [storage, offset, size, stride] = args;
+        if (
+          typeof storage !== 'object' ||
+          storage === null ||
+          !('hostKind' in storage) ||
+          typeof offset !== 'number'
+        )
+          return undefined;
+        const ref: TensorRef = {
+          hostKind: 'tensor',
+          storage: storage as StorageRef,
+          offset,
+          shape: intList(size, `${source}: tensor size`),
+          stride: intList(stride, `${source}: tensor stride`),
+        };
+        return ref;
+      }
+      case 'torch._utils._rebuild_parameter':
+      case 'torch._utils._rebuild_parameter_with_state':
+        return isTensorRef(args[0]) ? args[0] : undefined; // nn.Parameter(data): keep the data
+      case 'torch._tensor._rebuild_from_type_v2': {
+        // (func, subclass, func_args, state): rebuild the plain tensor, drop the subclass.
+        const [inner, , innerArgs] = args;
+        if (!(inner instanceof PyGlobal) || !(innerArgs instanceof PyTuple)) return undefined;
+        return reduce(inner, innerArgs.items);
+      }
+      default:
+        return undefined;
+    }
+  };
+  return { persistentLoad, reduce };
+}
+
+/** half → float, exactly (subnormals, inf, NaN included). */
+function halfToFloat(h: number): number {
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const s = h & 0x8000 ? -1 : 1;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Contiguous little-endian bytes of `n` elements → our TorchTensor data (copied). */
+function decode(
+  dtype: Dtype,
+  bytes: Uint8Array,
+  n: number,
+  what: string,
+): Float32Array | Int32Array {
+  const own = bytes.slice(); // fresh, aligned ArrayBuffer
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(own.buffer, 0, n);
+    case 'float64':
+      return new Float32Array(new Float64Array(own.buffer, 0, n));
+    case 'float16': {
+      const h = new Uint16Array(own.buffer, 0, n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(h[i]);
+      return out;
+    }
+    case 'int32':
+      return new Int32Array(own.buffer, 0, n);
+    case 'uint8':
+    case 'bool':
+      return new Int32Array(own.subarray(0, n));
+    case 'int64': {
+      // Narrow to int32: the high word must be the sign extension of the low word.
+      const w = new Int32Array(own.buffer, 0, 2 * n);
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const lo = w[2 * i];
+        if (w[2 * i + 1] !== lo >> 31)
+          throw new Error(`${what}: int64 value at flat index ${i} does not fit in int32`);
+        out[i] = lo;
+      }
+      return out;
+    }
+  }
+}
+
+/** Read a tensor's elements out of its storage bytes (honouring offset and strides). */
+function materialise(ref: TensorRef, storageBytes: Uint8Array, what: string): TorchTensor {
+  const { storage, offset, shape, stride } = ref;
+  const dtype = storage.dtype;
+  if (!dtype)
+    throw new Error(
+      `${what} is a ${storage.type} tensor (supported: ${Object.keys(STORAGES).join(', ')})`,
+    );
+  const is = storage.itemSize;
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (shape.length !== stride.length) throw new Error(`${what}: size and stride ranks differ`);
+  let last = offset;
+  for (let d = 0; d < shape.length; d++) if (shape[d] > 0) last += (shape[d] - 1) * stride[d];
+  if (n > 0 && (offset < 0 || (last + 1) * is > storageBytes.length))
+    throw new Error(`${what}: tensor reaches beyond its storage (${storage.key})`);
+  let contiguous = true;
+  for (let d = shape.length - 1, expect = 1; d >= 0; d--) {
+    if (shape[d] !== 1 && stride[d] !== expect) contiguous = false;
+    expect *= shape[d];
+  }
+  let bytes: Uint8Array;
+  if (contiguous) {
+    bytes = storageBytes.subarray(offset * is, (offset + n) * is);
+  } else {
+    // Rare (views saved as-is): gather element by element in C order.
+    bytes = new Uint8Array(n * is);
+    const idx = new Array<number>(shape.length).fill(0);
+    let src = offset;
+    for (let i = 0; i < n; i++) {
+      bytes.set(storageBytes.subarray(src * is, (src + 1) * is), i * is);
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++idx[d] < shape[d]) {
+          src += stride[d];
+          break;
+        }
+        src -= (shape[d] - 1) * stride[d];
+        idx[d] = 0;
+      }
+    }
+  }
+  return { dtype, shape: [...shape], data: decode(dtype, bytes, n, what) };
+}
+
+/** What a non-tensor value is, for error messages. */
+function describe(v: PyValue): string {
+  if (v instanceof PyObject) return v.className;
+  if (v instanceof PyGlobal) return `the global ${v.qualname}`;
+  if (v instanceof PyDict) return v.cls === 'builtins.dict' ? 'a dict' : v.cls;
+  if (v === null) return 'None';
+  if (Array.isArray(v)) return 'a list';
+  if (v instanceof PyTuple) return 'a tuple';
+  return `a ${typeof v}`;
+}
+
+/**
+ * A JSON-friendly copy of a pickled value (placeholders become '<class>' strings). Memo sharing
+ * can make a small pickle describe a huge tree, so depth and node count are capped.
+ */
+function toPlain(root: PyValue): PlainValue {
+  let budget = 100_000;
+  const go = (v: PyValue, depth: number): PlainValue => {
+    if (depth > 32 || --budget < 0) return '<…>';
+    if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string')
+      return v;
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (v instanceof Uint8Array) return `<bytes ${v.length}>`;
+    if (Array.isArray(v)) return v.map((x) => go(x, depth + 1));
+    if (v instanceof PyTuple || v instanceof PySet) return v.items.map((x) => go(x, depth + 1));
+    if (v instanceof PyDict) {
+      const o: Record<string, PlainValue> = {};
+      for (const [k, x] of v.map) {
+        const name = typeof k === 'string' || typeof k === 'number' ? k : go(k, depth + 1);
+        o[String(name)] = go(x, depth + 1);
+      }
+      return o;
+    }
+    if (isTensorRef(v)) return `<tensor ${v.storage.dtype ?? v.storage.type} [${v.shape}]>`;
+    return `<${describe(v)}>`;
+  };
+  return go(root, 0);
+}
+
+/** Parse the bytes of a `.pth` file (see `readTorchCheckpoint` for the messages). */
+export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchCheckpoint {
+  if (buf.length === 0) throw new Error(`${source} is empty, not a PyTorch checkpoint`);
+  const legacy =
+    LEGACY_MAGIC.every((b, i) => buf[i] === b) ||
+    (buf.length > 262 && String.fromCharCode(...buf.subarray(257, 262)) === 'ustar');
+  if (legacy)
+    throw new Error(
+      `${source} is a legacy (non-zip) PyTorch checkpoint; re-save it with torch.save(obj, path) from PyTorch ≥ 1.6 (\`_use_new_zipfile_serialization=True\`)`,
+    );
+  if (!isZip(buf))
+    throw new Error(
+      `${source} is not a PyTorch checkpoint (expected a zip archive written by torch.save)`,
+    );
+  const entries = readZipEntries(buf, source);
+  const pkl = entries
+    .filter((e) => e.name === 'data.pkl' || e.name.endsWith('/data.pkl'))
+    .sort((a, b) => a.name.length - b.name.length)[0];
+  if (!pkl)
+    throw new Error(`${source} is a zip archive but not a PyTorch checkpoint (no data.pkl)`);
+  const folder = pkl.name.slice(0, -'data.pkl'.length);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const order = byName.get(`${folder}byteorder`);
+  if (order && new TextDecoder().decode(zipEntryData(buf, order, source)).trim() !== 'little')
+    throw new Error(`${source}: big-endian checkpoints are not supported`);
+  const torchscript = byName.has(`${folder}constants.pkl`);
+
+  const top = unpickle(zipEntryData(buf, pkl, source), torchHooks(source), `${source}: data.pkl`);
+  if (!(top instanceof PyDict))
+    throw new Error(
+      `${source} holds ${describe(top)}, not a dict${torchscript ? ' (a TorchScript archive)' : ''}; save the weights with torch.save(model.state_dict(), path)`,
+    );
+  const sdValue = top.get('state_dict');
+  let sd: PyDict;
+  const otherKeys = [...top.map.keys()].filter((k) => k !== 'state_dict').map((k) => String(k));
+  if (sdValue instanceof PyDict) sd = sdValue;
+  else if (sdValue !== undefined)
+    throw new Error(`${source}: 'state_dict' holds ${describe(sdValue)}, not a dict of tensors`);
+  else if ([...top.map.values()].some(isTensorRef)) {
+    sd = top; // a bare state_dict
+    otherKeys.length = 0;
+  } else {
+    throw new Error(
+      `${source} has no 'state_dict' and is not a dict of tensors (top-level keys: ${otherKeys.slice(0, 20).join(', ') || 'none'})`,
+    );
+  }
+
+  const storageBytes = new Map<string, Uint8Array>();
+  const stateDict = new Map<string, TorchTensor>();
+  for (const [k, v] of sd.map) {
+    if (typeof k !== 'string')
+      throw new Error(`${source}: state_dict has a non-string key ${String(k)}`);
+    if (!isTensorRef(v))
+      throw new Error(`${source}: state_dict key '${k}' holds ${describe(v)}, not a tensor`);
+    let bytes = storageBytes.get(v.storage.key);
+    if (!bytes) {
+      const e = byName.get(`${folder}data/${v.storage.key}`);
+      if (!e) throw new Error(`${source}: storage data/${v.storage.key} of '${k}' is missing`);
+      bytes = zipEntryData(buf, e, source);
+      storageBytes.set(v.storage.key, bytes);
+    }
+    stateDict.set(k, materialise(v, bytes, `${source}: state_dict key '${k}'`));
+  }
+  const metaValue = top.get('meta');
+  return {
+    stateDict,
+    otherKeys,
+    source,
+    meta:
+      metaValue instanceof PyDict ? (toPlain(metaValue) as Record<string, PlainValue>) : undefined,
+  };
+}
+
+/** Read a `.pth` written by `torch.save` (zip format). Never executes anything from the file. */
+export function readTorchCheckpoint(path: string): TorchCheckpoint {
+  let buf: Buffer;
+  try {
+    if (statSync(path).isDirectory())
+      throw new Error(`${path} is a directory, not a checkpoint file`);
+    buf = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`Checkpoint file not found: ${path}`);
+    if (code) throw new Error(`Cannot read checkpoint ${path}: ${code}`);
+    throw e;
+  }
+  return parseTorchCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+}
