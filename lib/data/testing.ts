@@ -2,15 +2,23 @@
  * Helpers for the data tests: write tiny images and label maps in the exact dataset layouts
  * into a temporary folder.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Rng } from '../models/core/init.ts';
 import { encodeJpeg, encodePngRgb } from './image_io.ts';
 import { encodePngGray8 } from './png.ts';
 
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder, removed when the test process exits. */
 export function tempDir(prefix = 'offseg-data-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export function randomRgb(w: number, h: number, seed: number): Uint8Array {
