@@ -48,6 +48,11 @@ export class OffSegHead extends Module {
   readonly convSeg: Conv2d;
   readonly decoder: 'freqfusion' | 'conv';
   readonly classifier: 'offset-learning' | 'per-pixel';
+  /**
+   * Optional tap on intermediates for debugging and parity checks (`pre0..3`, `ff{j}_hr_out`,
+   * `ff{j}_lr_out`). The tensor is disposed after the call: clone and keep it to hold on to it.
+   */
+  debugHook?: (name: string, t: tf.Tensor) => void;
 
   constructor(readonly opts: OffSegHeadOptions) {
     super();
@@ -98,12 +103,15 @@ export class OffSegHead extends Module {
   features(feats: readonly tf.Tensor4D[]): tf.Tensor4D {
     return tf.tidy(() => {
       const x = feats.map((f, i) => this.pre[i].forward(f)); // per level [B, h_i, w_i, new_i]
+      x.forEach((t, i) => this.debugHook?.(`pre${i}`, t));
       let fused: tf.Tensor4D;
       if (this.decoder === 'freqfusion') {
         let lr = x[3];
         for (let j = 0; j < 3; j++) {
           const hr = x[2 - j];
           const { hrOut, lrOut } = this.freqfusions[j].forward(hr, lr);
+          this.debugHook?.(`ff${j}_hr_out`, hrOut);
+          this.debugHook?.(`ff${j}_lr_out`, lrOut);
           lr = groupInterleave(hrOut, lrOut, 4); // [hr_g0, lr_g0, …, hr_g3, lr_g3] channels
         }
         fused = lr;
