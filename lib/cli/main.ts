@@ -26,13 +26,24 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+/** Errors about the user's input (files, configs, data): a message, no stack trace, exit 2. */
+const USER_ERRORS = new Set([
+  'UserError',
+  'CheckpointError',
+  'DatasetError',
+  'ConfigError',
+  'RunDirError',
+  'TrainingDivergedError',
+  'PngFormatError',
+]);
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
   const err = e as Error & { exitCode?: number };
   if (
     e instanceof UserError ||
-    err.name === 'UserError' ||
+    USER_ERRORS.has(err.name) ||
     (err as { fix?: string }).fix !== undefined
   ) {
     process.stderr.write(`offseg: ${err.message}\n`);

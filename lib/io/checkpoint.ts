@@ -8,6 +8,7 @@
  * each module entry's `layout` (torch (O,I,kH,kW) conv ↔ our (kH,kW,I,O) etc., see
  * lib/models/core/module.ts).
  */
+import { CheckpointError } from './errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   oursToTorch,
@@ -135,7 +136,7 @@ export function loadStateDict(
     else mismatches.push(`'${key}': checkpoint [${t.shape}] vs model [${want}]`);
   }
   if (mismatches.length)
-    throw new Error(
+    throw new CheckpointError(
       `${src}: shape mismatch for ${mismatches.length} key(s) (torch layout): ${listKeys(mismatches, 10)}`,
     );
   const loadedKeys = new Set(plan.map(([e]) => e.key));
@@ -144,7 +145,7 @@ export function loadStateDict(
     const parts: string[] = [];
     if (missing.length) parts.push(`${missing.length} missing (${listKeys(missing)})`);
     if (unexpected.length) parts.push(`${unexpected.length} unexpected (${listKeys(unexpected)})`);
-    throw new Error(
+    throw new CheckpointError(
       `${src} does not fit the model: ${parts.join('; ')}. Use stripPrefix/addPrefix to map keys, or strict: false to load what fits`,
     );
   }

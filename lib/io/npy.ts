@@ -2,6 +2,7 @@
  * NumPy `.npy` (format 1.0/2.0) reading and writing: float32, float64, uint8, int32, int64, C order.
  * The tool researchers use to exchange arrays with any other implementation.
  */
+import { CheckpointError } from './errors.ts';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 
 export type NpyDtype = '<f4' | '<f8' | '|u1' | '<i4' | '<i8' | '|b1';
@@ -17,7 +18,7 @@ const MAGIC = '\x93NUMPY';
 
 export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
   const magic = String.fromCharCode(...buf.subarray(0, 6));
-  if (magic !== MAGIC) throw new Error(`${source} is not a .npy file (bad magic)`);
+  if (magic !== MAGIC) throw new CheckpointError(`${source} is not a .npy file (bad magic)`);
   const major = buf[6];
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
@@ -27,9 +28,9 @@ export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeStr = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeStr === undefined)
-    throw new Error(`${source}: unreadable .npy header: ${header}`);
+    throw new CheckpointError(`${source}: unreadable .npy header: ${header}`);
   if (fortran === 'True')
-    throw new Error(
+    throw new CheckpointError(
       `${source}: Fortran-order arrays are not supported; save with np.ascontiguousarray`,
     );
   const shape = shapeStr
@@ -60,7 +61,9 @@ export function parseNpy(buf: Uint8Array, source = '<buffer>'): NpyArray {
       data = new BigInt64Array(ab, 0, n);
       break;
     default:
-      throw new Error(`${source}: unsupported dtype ${descr} (supported: <f4 <f8 |u1 <i4 <i8)`);
+      throw new CheckpointError(
+        `${source}: unsupported dtype ${descr} (supported: <f4 <f8 |u1 <i4 <i8)`,
+      );
   }
   return { dtype: descr as NpyDtype, shape, data };
 }
@@ -70,7 +73,7 @@ export function readNpy(path: string): NpyArray {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new Error(
+    throw new CheckpointError(
       `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }

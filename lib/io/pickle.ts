@@ -9,6 +9,7 @@
  * that for the handful of torch rebuild functions). `BUILD` state is recorded, never applied by
  * calling `__setstate__`. So hostile files can waste memory at worst, never execute code.
  */
+import { CheckpointError } from './errors.ts';
 
 /** Anything the caller's hooks create (tensor references, storages). */
 export interface HostValue {
@@ -103,7 +104,7 @@ export function unpickle(buf: Uint8Array, hooks: UnpickleHooks = {}, source = 'p
   const memo = new Map<number, PyValue>();
   let p = 0;
   const fail = (msg: string): never => {
-    throw new Error(`${source}: ${msg} (byte ${p})`);
+    throw new CheckpointError(`${source}: ${msg} (byte ${p})`);
   };
   const need = (n: number): number => {
     if (n < 0 || p + n > buf.length) fail('truncated pickle');

@@ -10,6 +10,7 @@
  * both to the hooks below, which build lazy `TensorRef`s. Only tensors of the state_dict are
  * materialised, so optimizer moments in a training checkpoint cost nothing.
  */
+import { CheckpointError } from './errors.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { isZip, readZipEntries, zipEntryData } from './zip.ts';
 import {
@@ -69,7 +70,7 @@ const LEGACY_MAGIC = [
 function intList(v: PyValue, what: string): number[] {
   const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : null;
   if (!items || !items.every((x) => typeof x === 'number'))
-    throw new Error(`${what}: expected a tuple of ints`);
+    throw new CheckpointError(`${what}: expected a tuple of ints`);
   return items as number[];
 }
 
@@ -85,7 +86,7 @@ function torchHooks(source: string) {
       typeof key !== 'string' ||
       typeof numel !== 'number'
     )
-      throw new Error(`${source}: unsupported persistent id in data.pkl`);
+      throw new CheckpointError(`${source}: unsupported persistent id in data.pkl`);
     const known = type.module.startsWith('torch') ? STORAGES[type.name] : undefined;
     let s = storages.get(key);
     if (!s) {
@@ -173,7 +174,9 @@ function decode(
       for (let i = 0; i < n; i++) {
         const lo = w[2 * i];
         if (w[2 * i + 1] !== lo >> 31)
-          throw new Error(`${what}: int64 value at flat index ${i} does not fit in int32`);
+          throw new CheckpointError(
+            `${what}: int64 value at flat index ${i} does not fit in int32`,
+          );
         out[i] = lo;
       }
       return out;
@@ -186,16 +189,17 @@ function materialise(ref: TensorRef, storageBytes: Uint8Array, what: string): To
   const { storage, offset, shape, stride } = ref;
   const dtype = storage.dtype;
   if (!dtype)
-    throw new Error(
+    throw new CheckpointError(
       `${what} is a ${storage.type} tensor (supported: ${Object.keys(STORAGES).join(', ')})`,
     );
   const is = storage.itemSize;
   const n = shape.reduce((a, b) => a * b, 1);
-  if (shape.length !== stride.length) throw new Error(`${what}: size and stride ranks differ`);
+  if (shape.length !== stride.length)
+    throw new CheckpointError(`${what}: size and stride ranks differ`);
   let last = offset;
   for (let d = 0; d < shape.length; d++) if (shape[d] > 0) last += (shape[d] - 1) * stride[d];
   if (n > 0 && (offset < 0 || (last + 1) * is > storageBytes.length))
-    throw new Error(`${what}: tensor reaches beyond its storage (${storage.key})`);
+    throw new CheckpointError(`${what}: tensor reaches beyond its storage (${storage.key})`);
   let contiguous = true;
   for (let d = shape.length - 1, expect = 1; d >= 0; d--) {
     if (shape[d] !== 1 && stride[d] !== expect) contiguous = false;
@@ -265,16 +269,16 @@ function toPlain(root: PyValue): PlainValue {
 
 /** Parse the bytes of a `.pth` file (see `readTorchCheckpoint` for the messages). */
 export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchCheckpoint {
-  if (buf.length === 0) throw new Error(`${source} is empty, not a PyTorch checkpoint`);
+  if (buf.length === 0) throw new CheckpointError(`${source} is empty, not a PyTorch checkpoint`);
   const legacy =
     LEGACY_MAGIC.every((b, i) => buf[i] === b) ||
     (buf.length > 262 && String.fromCharCode(...buf.subarray(257, 262)) === 'ustar');
   if (legacy)
-    throw new Error(
+    throw new CheckpointError(
       `${source} is a legacy (non-zip) PyTorch checkpoint; re-save it with torch.save(obj, path) from PyTorch ≥ 1.6 (\`_use_new_zipfile_serialization=True\`)`,
     );
   if (!isZip(buf))
-    throw new Error(
+    throw new CheckpointError(
       `${source} is not a PyTorch checkpoint (expected a zip archive written by torch.save)`,
     );
   const entries = readZipEntries(buf, source);
@@ -282,17 +286,19 @@ export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchChec
     .filter((e) => e.name === 'data.pkl' || e.name.endsWith('/data.pkl'))
     .sort((a, b) => a.name.length - b.name.length)[0];
   if (!pkl)
-    throw new Error(`${source} is a zip archive but not a PyTorch checkpoint (no data.pkl)`);
+    throw new CheckpointError(
+      `${source} is a zip archive but not a PyTorch checkpoint (no data.pkl)`,
+    );
   const folder = pkl.name.slice(0, -'data.pkl'.length);
   const byName = new Map(entries.map((e) => [e.name, e]));
   const order = byName.get(`${folder}byteorder`);
   if (order && new TextDecoder().decode(zipEntryData(buf, order, source)).trim() !== 'little')
-    throw new Error(`${source}: big-endian checkpoints are not supported`);
+    throw new CheckpointError(`${source}: big-endian checkpoints are not supported`);
   const torchscript = byName.has(`${folder}constants.pkl`);
 
   const top = unpickle(zipEntryData(buf, pkl, source), torchHooks(source), `${source}: data.pkl`);
   if (!(top instanceof PyDict))
-    throw new Error(
+    throw new CheckpointError(
       `${source} holds ${describe(top)}, not a dict${torchscript ? ' (a TorchScript archive)' : ''}; save the weights with torch.save(model.state_dict(), path)`,
     );
   const sdValue = top.get('state_dict');
@@ -300,12 +306,14 @@ export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchChec
   const otherKeys = [...top.map.keys()].filter((k) => k !== 'state_dict').map((k) => String(k));
   if (sdValue instanceof PyDict) sd = sdValue;
   else if (sdValue !== undefined)
-    throw new Error(`${source}: 'state_dict' holds ${describe(sdValue)}, not a dict of tensors`);
+    throw new CheckpointError(
+      `${source}: 'state_dict' holds ${describe(sdValue)}, not a dict of tensors`,
+    );
   else if ([...top.map.values()].some(isTensorRef)) {
     sd = top; // a bare state_dict
     otherKeys.length = 0;
   } else {
-    throw new Error(
+    throw new CheckpointError(
       `${source} has no 'state_dict' and is not a dict of tensors (top-level keys: ${otherKeys.slice(0, 20).join(', ') || 'none'})`,
     );
   }
@@ -314,13 +322,16 @@ export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchChec
   const stateDict = new Map<string, TorchTensor>();
   for (const [k, v] of sd.map) {
     if (typeof k !== 'string')
-      throw new Error(`${source}: state_dict has a non-string key ${String(k)}`);
+      throw new CheckpointError(`${source}: state_dict has a non-string key ${String(k)}`);
     if (!isTensorRef(v))
-      throw new Error(`${source}: state_dict key '${k}' holds ${describe(v)}, not a tensor`);
+      throw new CheckpointError(
+        `${source}: state_dict key '${k}' holds ${describe(v)}, not a tensor`,
+      );
     let bytes = storageBytes.get(v.storage.key);
     if (!bytes) {
       const e = byName.get(`${folder}data/${v.storage.key}`);
-      if (!e) throw new Error(`${source}: storage data/${v.storage.key} of '${k}' is missing`);
+      if (!e)
+        throw new CheckpointError(`${source}: storage data/${v.storage.key} of '${k}' is missing`);
       bytes = zipEntryData(buf, e, source);
       storageBytes.set(v.storage.key, bytes);
     }
@@ -341,12 +352,12 @@ export function readTorchCheckpoint(path: string): TorchCheckpoint {
   let buf: Buffer;
   try {
     if (statSync(path).isDirectory())
-      throw new Error(`${path} is a directory, not a checkpoint file`);
+      throw new CheckpointError(`${path} is a directory, not a checkpoint file`);
     buf = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`Checkpoint file not found: ${path}`);
-    if (code) throw new Error(`Cannot read checkpoint ${path}: ${code}`);
+    if (code === 'ENOENT') throw new CheckpointError(`Checkpoint file not found: ${path}`);
+    if (code) throw new CheckpointError(`Cannot read checkpoint ${path}: ${code}`);
     throw e;
   }
   return parseTorchCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);

@@ -6,6 +6,7 @@
  * entry's data aligned to 64 bytes through a padding extra field, as PyTorch's own writer does
  * (it lets torch mmap the storages). Encryption, multi-disk archives and other methods are refused.
  */
+import { CheckpointError } from './errors.ts';
 import * as zlib from 'node:zlib';
 
 export interface ZipEntry {
@@ -36,7 +37,8 @@ function view(buf: Uint8Array): DataView {
 
 function u64(dv: DataView, off: number): number {
   const v = dv.getBigUint64(off, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('zip: 64-bit size beyond 2^53');
+  if (v > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new CheckpointError('zip: 64-bit size beyond 2^53');
   return Number(v);
 }
 
@@ -51,16 +53,17 @@ export function readZipEntries(buf: Uint8Array, source = '<buffer>'): ZipEntry[]
       break;
     }
   }
-  if (eocd < 0) throw new Error(`${source}: truncated or damaged zip archive (no end record)`);
+  if (eocd < 0)
+    throw new CheckpointError(`${source}: truncated or damaged zip archive (no end record)`);
   let count = dv.getUint16(eocd + 10, true);
   let cdOffset = dv.getUint32(eocd + 16, true);
   if (count === 0xffff || cdOffset === U32_MAX) {
     const loc = eocd - 20;
     if (loc < 0 || dv.getUint32(loc, true) !== SIG_ZIP64_LOCATOR)
-      throw new Error(`${source}: damaged zip archive (ZIP64 locator missing)`);
+      throw new CheckpointError(`${source}: damaged zip archive (ZIP64 locator missing)`);
     const z64 = u64(dv, loc + 8);
     if (dv.getUint32(z64, true) !== SIG_ZIP64_EOCD)
-      throw new Error(`${source}: damaged zip archive (bad ZIP64 end record)`);
+      throw new CheckpointError(`${source}: damaged zip archive (bad ZIP64 end record)`);
     count = u64(dv, z64 + 32);
     cdOffset = u64(dv, z64 + 48);
   }
@@ -69,13 +72,13 @@ export function readZipEntries(buf: Uint8Array, source = '<buffer>'): ZipEntry[]
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
     if (p + 46 > buf.length || dv.getUint32(p, true) !== SIG_CENTRAL)
-      throw new Error(`${source}: damaged zip central directory at byte ${p}`);
+      throw new CheckpointError(`${source}: damaged zip central directory at byte ${p}`);
     const flags = dv.getUint16(p + 8, true);
     const nameLen = dv.getUint16(p + 28, true);
     const extraLen = dv.getUint16(p + 30, true);
     const commentLen = dv.getUint16(p + 32, true);
     const name = utf8.decode(buf.subarray(p + 46, p + 46 + nameLen));
-    if (flags & 1) throw new Error(`${source}: zip entry ${name} is encrypted`);
+    if (flags & 1) throw new CheckpointError(`${source}: zip entry ${name} is encrypted`);
     let compressedSize = dv.getUint32(p + 20, true);
     let size = dv.getUint32(p + 24, true);
     let localOffset = dv.getUint32(p + 42, true);
@@ -117,20 +120,21 @@ export function zipEntryData(buf: Uint8Array, entry: ZipEntry, source = '<buffer
   const dv = view(buf);
   const h = entry.localOffset;
   if (h + 30 > buf.length || dv.getUint32(h, true) !== SIG_LOCAL)
-    throw new Error(`${source}: damaged zip entry ${entry.name} (bad local header)`);
+    throw new CheckpointError(`${source}: damaged zip entry ${entry.name} (bad local header)`);
   // The local header's name/extra lengths may differ from the central directory's (padding).
   const start = h + 30 + dv.getUint16(h + 26, true) + dv.getUint16(h + 28, true);
   const end = start + entry.compressedSize;
-  if (end > buf.length) throw new Error(`${source}: zip entry ${entry.name} is truncated`);
+  if (end > buf.length)
+    throw new CheckpointError(`${source}: zip entry ${entry.name} is truncated`);
   const raw = buf.subarray(start, end);
   if (entry.method === 0) return raw;
   if (entry.method === 8) {
     const out = zlib.inflateRawSync(raw);
     if (out.length !== entry.size)
-      throw new Error(`${source}: zip entry ${entry.name} inflates to the wrong size`);
+      throw new CheckpointError(`${source}: zip entry ${entry.name} inflates to the wrong size`);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
-  throw new Error(
+  throw new CheckpointError(
     `${source}: zip entry ${entry.name} uses compression method ${entry.method} (only stored and deflate are supported)`,
   );
 }
@@ -221,7 +225,8 @@ export function encodeStoredZip(inputs: ZipInput[]): Uint8Array[] {
 
     chunks.push(local, ...parts);
     offset += local.length + size;
-    if (offset > U32_MAX) throw new Error('encodeStoredZip: archives over 4 GiB are not supported');
+    if (offset > U32_MAX)
+      throw new CheckpointError('encodeStoredZip: archives over 4 GiB are not supported');
   }
   const cdSize = central.reduce((a, c) => a + c.length, 0);
   const end = new Uint8Array(22);
@@ -231,6 +236,6 @@ export function encodeStoredZip(inputs: ZipInput[]): Uint8Array[] {
   ev.setUint16(10, inputs.length, true);
   ev.setUint32(12, cdSize, true);
   ev.setUint32(16, offset, true);
-  if (inputs.length > 0xfffe) throw new Error('encodeStoredZip: too many entries');
+  if (inputs.length > 0xfffe) throw new CheckpointError('encodeStoredZip: too many entries');
   return [...chunks, ...central, end];
 }
