@@ -8,14 +8,15 @@
  * pads by reflection and is not what the released weights were trained with). Only up_group G = 1
  * is used by FreqFusion, so only G = 1 is supported (tap channel index (g·k + dy)·k + dx with g = 0).
  *
- * Formulation ("phase" form): the s² output pixels that share the source pixel (i, j) are the
- * s×s sub-pixel phases. The k² shifted views of the zero-padded input are stacked per source
- * pixel into V [P, k², C] (P = B·h·w), the kernel map is regrouped to Kp [P, s², k²] and one
- * batched matmul gives Kp·V = [P, s², C], which is interleaved back to [B, s·h, s·w, C]. Work is
- * done at low resolution (no nearest-upsampled views). Measured on wasm and cpu against a
- * per-tap multiply–accumulate loop and against nearest-upsampled views: see the FreqFusion
- * report in the tests; the matmul form is the fastest or on par everywhere at s = 2 and keeps the
- * autodiff graph to a handful of ops.
+ * Two formulations, chosen by scale from measurements (wasm, 2 cores, fwd / fwd+bwd in ms):
+ * - s = 2, "phase" form: the s² output pixels sharing source pixel (i, j) are the sub-pixel
+ *   phases. The k² shifted views of the zero-padded input are stacked per source pixel into
+ *   V [P, k², C] (P = B·h·w), the kernel map is regrouped to Kp [P, s², k²], one batched matmul
+ *   gives Kp·V = [P, s², C], interleaved back to [B, s·h, s·w, C]. All work at low resolution.
+ *   C224 @64²→128², k5: 154 / 540 vs 154 / 1108 for a per-tap multiply–accumulate over the
+ *   phases and 253 / 2115 with nearest-upsampled views; C25: 24 / 120 vs 42 / 193 and 52 / 319.
+ * - s = 1: per-tap multiply–accumulate, out = Σ_t view_t · K[..., t] (a matmul with one row
+ *   per pixel is slower here): C32 @128², k3: 16 / 53 vs 26 / 143 for the matmul form.
  *
  * Complexity: fvcore does not count CARAFE (a CUDA extension); we record C·k²·outPixels·B MACs as
  * kind 'carafe' so the counter can include or exclude it by convention (components.md §2.9).
@@ -23,8 +24,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { recordOp } from './trace.ts';
 
-/** The k² shifted views of x, zero-padded by r = (k−1)/2, stacked as [B, h, w, k², C]. */
-function stackedViews(x: tf.Tensor4D, k: number): tf.Tensor5D {
+/** The k² shifted views of x zero-padded by r = (k−1)/2, tap t = dy·k + dx, each [B, h, w, C]. */
+function shiftedViews(x: tf.Tensor4D, k: number): tf.Tensor4D[] {
   const [b, h, w, c] = x.shape;
   const r = (k - 1) / 2;
   const xp = tf.pad(x, [
@@ -37,7 +38,7 @@ function stackedViews(x: tf.Tensor4D, k: number): tf.Tensor5D {
   for (let dy = 0; dy < k; dy++) {
     for (let dx = 0; dx < k; dx++) views.push(tf.slice(xp, [0, dy, dx, 0], [b, h, w, c]));
   }
-  return tf.stack(views, 3) as tf.Tensor5D; // (B, h, w, k², C), tap t = dy·k + dx
+  return views;
 }
 
 /**
@@ -62,14 +63,27 @@ export function carafe(
     throw new Error(`carafe: kernels [${kernels.shape}] do not match [${want}] for x [${x.shape}]`);
   }
   recordOp('carafe', b * s * h * s * w * c * t, scope, [x.shape, kernels.shape]);
-  return tf.tidy(() => {
-    const v = tf.reshape(stackedViews(x, k), [b * h * w, t, c]); // (P, k², C)
-    // Kernel map → per-source-pixel phases: (B, h, s, w, s, k²) → (B, h, w, s, s, k²).
-    const k6 = tf.reshape(kernels, [b, h, s, w, s, t]); // (B, h, sy, w, sx, k²)
-    const kp = tf.reshape(tf.transpose(k6, [0, 1, 3, 2, 4, 5]), [b * h * w, s * s, t]); // (P, s², k²)
-    const o = tf.matMul(kp, v); // (P, s², C)
-    if (s === 1) return tf.reshape(o, [b, h, w, c]); // (B, h, w, C)
-    const o6 = tf.reshape(o, [b, h, w, s, s, c]); // (B, h, w, sy, sx, C)
-    return tf.reshape(tf.transpose(o6, [0, 1, 3, 2, 4, 5]), [b, h * s, w * s, c]); // (B, s·h, s·w, C)
-  });
+  return tf.tidy(() => (s === 1 ? carafeSame(x, kernels, k) : carafeUp(x, kernels, k, s)));
+}
+
+/** s = 1: Σ over taps of view_t · K[..., t] (broadcast over channels). */
+function carafeSame(x: tf.Tensor4D, kernels: tf.Tensor4D, k: number): tf.Tensor4D {
+  const views = shiftedViews(x, k); // k² × (B, h, w, C)
+  const taps = tf.unstack(tf.transpose(kernels, [3, 0, 1, 2])); // k² × (B, h, w)
+  let acc: tf.Tensor4D = tf.mul(views[0], tf.expandDims(taps[0], 3)); // (B, h, w, C)
+  for (let t = 1; t < k * k; t++) acc = tf.add(acc, tf.mul(views[t], tf.expandDims(taps[t], 3)));
+  return acc;
+}
+
+/** s > 1: phase form, one batched matmul per call (see the header). */
+function carafeUp(x: tf.Tensor4D, kernels: tf.Tensor4D, k: number, s: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const t = k * k;
+  const v = tf.reshape(tf.stack(shiftedViews(x, k), 3), [b * h * w, t, c]); // (P, k², C)
+  // Kernel map → per-source-pixel phases: (B, h, s, w, s, k²) → (B, h, w, s, s, k²).
+  const k6 = tf.reshape(kernels, [b, h, s, w, s, t]); // (B, h, sy, w, sx, k²)
+  const kp = tf.reshape(tf.transpose(k6, [0, 1, 3, 2, 4, 5]), [b * h * w, s * s, t]); // (P, s², k²)
+  const o = tf.matMul(kp, v); // (P, s², C)
+  const o6 = tf.reshape(o, [b, h, w, s, s, c]); // (B, h, w, sy, sx, C)
+  return tf.reshape(tf.transpose(o6, [0, 1, 3, 2, 4, 5]), [b, h * s, w * s, c]); // (B, s·h, s·w, C)
 }

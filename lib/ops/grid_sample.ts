@@ -9,7 +9,7 @@
  *     (`clip_coordinates_set_grad`), the coordinate's gradient is 0 wherever it is clamped,
  *     including exactly on the border;
  *  3. x0 = ⌊u⌋, x1 = min(x0 + 1, W−1), α = u − x0 (same for y); the 4 neighbours are gathered
- *     in one `tf.gather` on the flattened [N·H·W, C] table and blended bilinearly.
+ *     in one row gather on the flattened [N·H·W, C] table and blended bilinearly.
  * When u = W−1 exactly PyTorch reads the (out-of-range, zero) pixel W with weight α = 0; reading
  * pixel W−1 instead gives the same value and, since the coordinate gradient is 0 there, the same
  * gradients.
@@ -39,15 +39,21 @@ function clampBorder(u: tf.Tensor, hi: number): tf.Tensor {
  * - It also uses UnsortedSegmentSum, which the cpu backend runs as one masked sum per segment
  *   (O(rows × updates): minutes for one FreqFusion backward). ScatterNd sums duplicate indices
  *   in a single pass on cpu and wasm.
+ * - Forward kernel by backend, measured for 262k rows of 56 floats (OffSeg-T's last FreqFusion
+ *   at 512²): wasm GatherV2 630 ms vs GatherNd 56 ms; cpu GatherV2 970 ms vs GatherNd 9 s.
  */
 const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [table, rows, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  const idx = tf.cast(rows, 'int32'); // (R) exact integers stored as float
+  const idx = tf.cast(tf.reshape(rows, [-1, 1]), 'int32'); // (R, 1) exact integers stored as float
   save([idx]);
+  const value =
+    tf.getBackend() === 'cpu'
+      ? tf.gather(table, tf.reshape(idx, [-1])) // (R, C)
+      : tf.gatherND(table, idx); // (R, C)
   return {
-    value: tf.gather(table, idx), // (R, C)
+    value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-      tf.scatterND(tf.reshape(saved[0], [-1, 1]), dy, table.shape), // (rows, C), duplicates summed
+      tf.scatterND(saved[0], dy, table.shape), // (rows, C), duplicates summed
       tf.zerosLike(rows),
     ],
   };
@@ -86,11 +92,12 @@ export function gridSample(input: tf.Tensor4D, grid: tf.Tensor4D, scope = ''): t
     const rows = tf.reshape(tf.stack([row(y0, x0), row(y0, x1), row(y1, x0), row(y1, x1)]), [
       4 * m,
     ]); // (4·M) in order nw, ne, sw, se
-    const wts = tf.reshape(
-      tf.stack([tf.mul(a0, b0), tf.mul(a, b0), tf.mul(a0, bt), tf.mul(a, bt)]),
-      [4, m, 1],
-    ); // (4, M, 1)
+    const wts = [tf.mul(a0, b0), tf.mul(a, b0), tf.mul(a0, bt), tf.mul(a, bt)].map((t) =>
+      tf.reshape(t, [m, 1]),
+    ); // 4 × (M, 1)
     const vals = tf.reshape(gatherRows(tf.reshape(input, [n * h * w, c]), rows), [4, m, c]); // (4, M, C)
-    return tf.reshape(tf.sum(tf.mul(vals, wts), 0), [n, ho, wo, c]); // (N, Ho, Wo, C)
+    // Blend as 4 products and one addN: 3× faster on wasm than mul + sum over the leading axis.
+    const parts = tf.unstack(vals).map((v, i) => tf.mul(v, wts[i])); // 4 × (M, C)
+    return tf.reshape(tf.addN(parts), [n, ho, wo, c]); // (N, Ho, Wo, C)
   });
 }
