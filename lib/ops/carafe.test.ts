@@ -73,6 +73,27 @@ for (const [k, s, b, h, w, c] of [
   });
 }
 
+test('carafe s=2 in bands of source rows equals the single pass (values and gradients)', () => {
+  const [b, h, w, c, k, s] = [2, 7, 5, 3, 5, 2];
+  const rng = new Rng(11);
+  const x = tf.tensor4d(randn(b * h * w * c, rng), [b, h, w, c]);
+  const kern = tf.tensor4d(randn(b * h * s * w * s * k * k, rng), [b, h * s, w * s, k * k]);
+  const g = tf.tensor4d(randn(b * h * s * w * s * c, rng), [b, h * s, w * s, c]);
+  const run = (budget: number) =>
+    tf.grads((a: tf.Tensor, kk: tf.Tensor) =>
+      tf.sum(tf.mul(carafe(a as tf.Tensor4D, kk as tf.Tensor4D, k, 1, s, '', budget), g)),
+    )([x, kern]);
+  const whole = carafe(x, kern, k, 1, s).dataSync();
+  // 3 source rows per band (7 = 3 + 3 + 1).
+  const budget = b * w * k * k * c * 3;
+  const banded = carafe(x, kern, k, 1, s, '', budget).dataSync();
+  assert.ok(maxAbsDiff(whole, banded) < 1e-6);
+  const [gx1, gk1] = run(1 << 24);
+  const [gx2, gk2] = run(budget);
+  assert.ok(maxAbsDiff(gx1.dataSync(), gx2.dataSync()) < 1e-5);
+  assert.ok(maxAbsDiff(gk1.dataSync(), gk2.dataSync()) < 1e-5);
+});
+
 test('carafe is differentiable w.r.t. features and kernels (vs finite differences)', () => {
   const [b, h, w, c, k, s] = [1, 3, 3, 2, 3, 2];
   const rng = new Rng(7);
