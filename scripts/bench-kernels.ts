@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setupWasm } from '../lib/backend/wasm.ts';
 import { stockWasmKernel } from '../lib/backend/wasm_kernels.ts';
@@ -180,7 +181,10 @@ function parent(): void {
     'kernel'.padEnd(42),
     ...results.map((r) => `${r.threads} thr GFLOP/s (ms)`.padStart(24)),
   ];
-  console.log(`WASM, SIMD ${results[0]?.simd ? 'on' : 'off'}; median of ${reps}`);
+  const load = os.loadavg().map((l) => l.toFixed(1));
+  console.log(
+    `WASM, SIMD ${results[0]?.simd ? 'on' : 'off'}; median of ${reps}; ${os.availableParallelism()} cores, load average ${load.join(' ')} (other processes share the cores)`,
+  );
   for (const r of results) if (r.note) console.log(`note (${r.threads} thr): ${r.note}`);
   console.log(head.join(''));
   results[0].rows.forEach((row, i) => {

@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { registerWasmTrainingKernels } from './wasm_kernels.ts';
 import {
   installThreadShim,
   terminateWorkers,
@@ -129,8 +128,14 @@ export async function setupWasm(opts: WasmOptions = {}): Promise<WasmSetup> {
 }
 
 async function start(opts: WasmOptions): Promise<WasmSetup> {
-  if (done && tf.getBackend() === 'wasm') return done;
+  if (done) {
+    if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) returned false');
+    return done;
+  }
   const wasm: WasmModule = await import('@tensorflow/tfjs-backend-wasm');
+  // Loaded here, not at import: it pulls tfjs' gradient table (`@tensorflow/tfjs`, ~0.5 s),
+  // which a process that only imports lib/backend (or runs on CPU) need not pay for.
+  const { registerWasmTrainingKernels } = await import('./wasm_kernels.ts');
   wasm.setWasmPaths(
     join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/',
   );

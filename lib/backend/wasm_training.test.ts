@@ -271,6 +271,15 @@ describe('broad training step', () => {
     console.log(`[kernels] training step uses ${names.length}: ${names.join(' ')}`);
     assert.deepEqual(missing, [], `missing on wasm: ${missing.join(', ')}`);
   });
+  test('no tensor or WASM buffer leaks', () => {
+    const p = broadParams();
+    const run = (): void => tf.dispose(tf.tidy(() => broadStep(p)));
+    run(); // warm-up (lazily created constants)
+    const before = { tensors: tf.memory().numTensors, ids: tf.engine().backend.numDataIds() };
+    run();
+    assert.equal(tf.memory().numTensors, before.tensors, 'engine tensors leaked');
+    assert.equal(tf.engine().backend.numDataIds(), before.ids, 'wasm buffers leaked');
+  });
   test('loss and gradients agree with CPU', async () => {
     const p = broadParams();
     const d = await expectBackendsAgree('broad step', () => broadStep(p), REL);

@@ -54,7 +54,9 @@ export function makeBatchMatMul(stock: KernelConfig): KernelConfig {
     const batchB = size(b.shape.slice(0, -2));
     const fast = !tA && !tB && batchA === 1 && batchB === 1;
     const unsupported = a.dtype !== 'float32' || b.dtype !== 'float32';
-    if (fast || unsupported || (batchB > 1 && m * k * n < MIN_MACS_PER_PAIR)) {
+    // Matrix-vector pairs gain nothing from XNNPACK (it repacks the right operand per call).
+    const small = m * k * n < MIN_MACS_PER_PAIR || m < 4 || n < 4;
+    if (fast || unsupported || (batchB > 1 && small)) {
       return stockFunc(args);
     }
     const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(

@@ -5,16 +5,12 @@
  * For a tap (i, j) every output position reads x at (o·s + i·d − pad): a strided window of
  * the padded input. Dense: dW[i,j] = Xᵀ_tap · dY, with X_tap [N, Ci] and dY [N, Co] (N = B·OH·OW).
  * The input is transposed once to [Ci, B, H, W] so each window slices straight into the
- * [Ci, N] left operand (`transposeA` on WASM runs a naive loop, ~10× slower). Taps are
- * grouped so one matrix product covers several (an im2col block of bounded size).
- * Depthwise: dW[i,j,c,m] = Σ_n X_tap[n,c] · dY[n,c·M+m], a multiply then a column sum done
- * as ones[1,N] · P (the WASM Sum over leading axes transposes its input first).
+ * [Ci, N] left operand (`transposeA` on WASM runs a naive loop, ~10× slower).
+ * Depthwise: dW[i,j,c,m] = Σ_n X_tap[n,c] · dY[n,c·M+m], per-channel dot products on
+ * channel-major copies (see depthwiseFilterGrad).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type ConvGeometry, type Pair, padOrCrop } from './common.ts';
-
-/** Largest im2col block (floats) built for one matrix product. */
-const IM2COL_LIMIT = 1 << 23;
 
 /** Pad/crop x [B,H,W,C] so that every tap window starts at i·d and is fully inside. */
 function paddedInput(x: tf.Tensor4D, geo: ConvGeometry): tf.Tensor4D {
@@ -81,23 +77,22 @@ export function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, geo: ConvGeometr
   const n = b * oh * ow;
   const windows = new TapWindows(paddedInput(x, geo), geo, (t) => tf.transpose(t, [3, 0, 1, 2]), 2); // phases (Ci, B, Hs, Ws)
   const dy2 = tf.reshape(dy, [n, co]); // (N, Co)
-  const taps = kh * kw;
-  const group = Math.max(1, Math.min(taps, Math.floor(IM2COL_LIMIT / Math.max(1, ci * n))));
+  // One [Ci,N]·[N,Co] product per tap (an im2col block of several taps measured no faster).
   const parts: tf.Tensor[] = [];
-  for (let t0 = 0; t0 < taps; t0 += group) {
-    const cols: tf.Tensor[] = [];
-    for (let t = t0; t < Math.min(taps, t0 + group); t++) {
-      const win = windows.window(Math.floor(t / kw), t % kw); // (Ci, B, OH, OW)
-      cols.push(tf.reshape(win, [ci, n])); // (Ci, N)
-    }
-    const block = cols.length === 1 ? cols[0] : tf.concat(cols, 0); // (g·Ci, N)
-    parts.push(tf.matMul(block, dy2)); // (g·Ci, Co)
+  for (let t = 0; t < kh * kw; t++) {
+    const win = windows.window(Math.floor(t / kw), t % kw); // (Ci, B, OH, OW)
+    parts.push(tf.matMul(tf.reshape(win, [ci, n]), dy2)); // (Ci, Co)
   }
-  const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // (kh·kw·Ci, Co)
+  const all = tf.concat(parts, 0); // (kh·kw·Ci, Co)
   return tf.reshape(all, [kh, kw, ci, co]); // row t·Ci + c ↔ tap t = i·kw + j
 }
 
-/** dW for y = depthwiseConv2d(x, W): x [B,H,W,C], dy [B,OH,OW,C·M] → [kh,kw,C,M]. */
+/**
+ * dW for y = depthwiseConv2d(x, W): x [B,H,W,C], dy [B,OH,OW,C·M] → [kh,kw,C,M].
+ * Channel-major: x (per stride phase) and dy are transposed once to [C, N], so each tap is a
+ * window slice and C dot products of length N — one batched [C,1,N]·[C,M,N]ᵀ product, which
+ * the stock WASM loop runs ~3× faster than a multiply plus an innermost-axis sum.
+ */
 export function depthwiseFilterGrad(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
@@ -105,20 +100,17 @@ export function depthwiseFilterGrad(
   multiplier: number,
 ): tf.Tensor4D {
   const [kh, kw] = geo.kernel;
-  const [b, oh, ow, cm] = dy.shape;
+  const [b, oh, ow] = dy.shape;
   const c = x.shape[3];
   const n = b * oh * ow;
-  const windows = new TapWindows(paddedInput(x, geo), geo, (t) => t, 1); // phases (B, Hs, Ws, C)
-  // Rank 2 when M = 1: the WASM binary ops take a slower broadcasting path on rank 3.
-  const dyM = multiplier === 1 ? tf.reshape(dy, [n, c]) : tf.reshape(dy, [n, c, multiplier]); // (N, C[, M]); channel c·M + m
-  const ones = tf.ones([1, n]);
+  const windows = new TapWindows(paddedInput(x, geo), geo, (t) => tf.transpose(t, [3, 0, 1, 2]), 2); // phases (C, B, Hs, Ws)
+  const dyT = tf.reshape(tf.transpose(dy, [3, 0, 1, 2]), [c, multiplier, n]); // (C, M, N); channel c·M + m
   const rows: tf.Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const win = tf.reshape(windows.window(i, j), multiplier === 1 ? [n, c] : [n, c, 1]); // (N, C[, 1])
-      const prod = tf.mul(win, dyM); // (N, C[, M])
-      rows.push(tf.matMul(ones, tf.reshape(prod, [n, cm]))); // (1, C·M)
+      const win = tf.reshape(windows.window(i, j), [c, 1, n]); // (C, 1, N)
+      rows.push(tf.reshape(tf.matMul(win, dyT, false, true), [c, multiplier])); // (C, 1, M) → (C, M)
     }
   }
-  return tf.reshape(tf.concat(rows, 0), [kh, kw, c, multiplier]); // (kh, kw, C, M)
+  return tf.reshape(tf.stack(rows, 0), [kh, kw, c, multiplier]); // (kh, kw, C, M)
 }

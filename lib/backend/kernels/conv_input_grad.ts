@@ -68,6 +68,7 @@ export function convInputGrad(
   const cols = phases1d(kw, sw, geo.dilation[1], geo.padBefore[1]);
   const b = dy.shape[0];
   const ci = depthwise ? c : w.shape[2];
+  const wTaps = tf.reshape(w, [kh * kw, w.shape[2], w.shape[3]]); // (kh·kw, Ci, Co)
   const outs: tf.Tensor4D[] = [];
   for (const r of rows) {
     for (const q of cols) {
@@ -83,11 +84,17 @@ export function convInputGrad(
         L[1] + (tw - 1) * q.dilation - ow - before[1],
       ];
       const dyP = padOrCrop(dy, before, after); // (B, L0+(th−1)·dil, L1+(tw−1)·dil, Co)
-      const g = tf.gather(tf.gather(w, r.taps, 0), q.taps, 1); // (th, tw, Ci, Co) flipped taps
+      const flat = r.taps.flatMap((i) => q.taps.map((j) => i * kw + j));
+      const g: tf.Tensor4D = tf.reshape(tf.gather(wTaps, flat, 0), [
+        th,
+        tw,
+        w.shape[2],
+        w.shape[3],
+      ]); // (th, tw, Ci, Co) flipped taps
       const dil: Pair = [r.dilation, q.dilation];
       outs.push(
         depthwise
-          ? tf.depthwiseConv2d(dyP, g as tf.Tensor4D, 1, 'valid', 'NHWC', dil)
+          ? tf.depthwiseConv2d(dyP, g, 1, 'valid', 'NHWC', dil)
           : tf.conv2d(dyP, tf.transpose(g, [0, 1, 3, 2]), 1, 'valid', 'NHWC', dil), // g: (th, tw, Co, Ci)
       ); // (B, L0, L1, Ci)
     }
