@@ -63,9 +63,13 @@ function bundleRequireLines(bundleFile: string): string {
   return lines.map((m) => `var ${m[1]} = require(${JSON.stringify(m[2])});`).join('\n');
 }
 
-/** Write `text` to `<dir>/<name>` once (atomic rename, safe across concurrent processes). */
-function writeOnce(dir: string, name: string, text: string): string {
-  const path = join(dir, name);
+/**
+ * Write `text` to `<dir>/<stem>-<hash>.<ext>` unless present (content-addressed, so a tfjs
+ * upgrade never reuses a stale file; atomic rename, so concurrent processes are safe).
+ */
+function writeOnce(dir: string, stem: string, ext: string, text: string): string {
+  const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
+  const path = join(dir, `${stem}-${hash}.${ext}`);
   if (!existsSync(path)) {
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, text);
@@ -74,22 +78,13 @@ function writeOnce(dir: string, name: string, text: string): string {
   return path;
 }
 
-function contentDir(seed: string): string {
-  const dir = join(
-    os.tmpdir(),
-    `offseg-wasm-${createHash('sha1').update(seed).digest('hex').slice(0, 12)}`,
-  );
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
 function mainScriptPath(s: ShimState, factoryText: string): string {
   if (s.mainPath) return s.mainPath;
   const used = new Set([...factoryText.matchAll(/\b(__[a-z][A-Za-z]+)\(/g)].map((m) => m[1]));
   const unknown = [...used].filter((h) => !KNOWN_HELPERS.has(h));
   if (unknown.length) throw new Error(`factory uses unknown bundle helpers: ${unknown.join(', ')}`);
   const text = `${s.bundleRequires}\n${HELPERS_PRELUDE}\n${factoryText}\n`;
-  s.mainPath = writeOnce(s.dir, 'main.js', text);
+  s.mainPath = writeOnce(s.dir, 'main', 'js', text);
   return s.mainPath;
 }
 
@@ -135,13 +130,11 @@ export type Uninstall = () => void;
  * the `Worker` accessor stays (the pool may grow later) and is harmless to other code.
  */
 export function installThreadShim(bundleFile: string): Uninstall {
-  const seed = readFileSync(bundleFile, 'utf8').length + bundleFile;
-  state ??= {
-    dir: contentDir(String(seed)),
-    bundleRequires: bundleRequireLines(bundleFile),
-    workers: new Set(),
-    errors: [],
-  };
+  if (!state) {
+    const dir = join(os.tmpdir(), 'offseg-wasm-threads');
+    mkdirSync(dir, { recursive: true });
+    state = { dir, bundleRequires: bundleRequireLines(bundleFile), workers: new Set(), errors: [] };
+  }
   const s = state;
   const OrigBlob = globalThis.Blob;
   const origCreate = URL.createObjectURL.bind(URL);
@@ -160,7 +153,7 @@ export function installThreadShim(bundleFile: string): Uninstall {
     const text = blobText.get(obj);
     if (text === undefined) return origCreate(obj);
     if (text.includes('WasmBackendModuleThreadedSimd(Module)')) {
-      s.workerPath ??= writeOnce(s.dir, 'pthread_worker.cjs', text);
+      s.workerPath ??= writeOnce(s.dir, 'pthread_worker', 'cjs', text);
       return s.workerPath;
     }
     return origCreate(obj);
