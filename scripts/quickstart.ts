@@ -14,9 +14,22 @@ for (let i = 1; existsSync(workDir); i++) workDir = join('work_dirs', `quickstar
 const t0 = Date.now();
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', 'lib/cli/main.ts', 'train', '--config', config, '--work-dir', workDir, ...process.argv.slice(2)],
+  [
+    '--import',
+    'tsx',
+    'lib/cli/main.ts',
+    'train',
+    '--config',
+    config,
+    '--work-dir',
+    workDir,
+    ...process.argv.slice(2),
+  ],
   { stdio: 'inherit' },
 );
 const minutes = ((Date.now() - t0) / 60000).toFixed(1);
-if (r.status === 0) console.log(`\nquickstart finished in ${minutes} min; run folder: ${workDir} (PROXY result on the built-in dataset, not ADE20K)`);
+if (r.status === 0)
+  console.log(
+    `\nquickstart finished in ${minutes} min; run folder: ${workDir} (PROXY result on the built-in dataset, not ADE20K)`,
+  );
 process.exit(r.status ?? 1);

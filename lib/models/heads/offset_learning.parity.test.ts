@@ -46,7 +46,10 @@ test('ol: gradients w.r.t. input and every parameter match', async () => {
   // d/dx via tf.grad; d/dθ via variableGrads (same forward).
   const gx = tf.grad((xin: tf.Tensor) => f(xin))(x);
   await expectParity('ol', 'grad_x', tf.transpose(gx, [0, 3, 1, 2]));
-  const { grads } = tf.variableGrads(() => f(x) as tf.Scalar, params.map((p) => p.variable));
+  const { grads } = tf.variableGrads(
+    () => f(x) as tf.Scalar,
+    params.map((p) => p.variable),
+  );
   for (const p of params) {
     const ours = oursToTorch(grads[p.variable.name], p.layout);
     await expectParity('ol', `grad_${p.key}`, ours);
