@@ -1,7 +1,7 @@
 /**
  * Kernel throughput on the WASM backend, 1 vs 2 threads (issue #5 items 1–2).
  *
- *   npx tsx scripts/bench-kernels.ts [--threads 1,2] [--reps 5] [--json]
+ *   npx tsx scripts/bench-kernels.ts [--threads 1,2] [--reps 5] [--quick] [--json]
  *
  * Each thread count runs in its own child process (the thread pool is fixed when the backend
  * starts). Prints GFLOP/s (median of --reps after one warm-up) for the conv2d 3×3 64→64 on
@@ -65,7 +65,11 @@ function stock(name: string, inputs: Record<string, tf.Tensor>, attrs: object): 
 async function child(threads: number, reps: number): Promise<void> {
   const setup = await setupWasm({ threads });
   const rows: Row[] = [];
+  // --quick: only the headline kernels of issue #5 (conv 3×3 s1 forward/grads, matMul 1024³).
+  const quick = process.argv.includes('--quick');
+  const HEADLINE = /^conv2d 3x3 s1 (forward|input grad|filter grad)$|^matMul 1024³$/;
   const add = async (name: string, gflop: number, f: () => tf.Tensor): Promise<void> => {
+    if (quick && !HEADLINE.test(name)) return;
     const ms = await time(reps, f);
     rows.push({ name, gflop, ms });
   };
@@ -170,6 +174,7 @@ function parent(): void {
         String(t),
         '--reps',
         reps,
+        ...(process.argv.includes('--quick') ? ['--quick'] : []),
       ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     );
