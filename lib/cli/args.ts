@@ -39,3 +39,18 @@ export function sizeOption(v: unknown, flag: string, fallback: [number, number])
   }
   return [parts[0], parts[1]];
 }
+
+/**
+ * mmseg-style `--cfg-options k=v k2=v2 …`: every token after the flag up to the next `--flag`.
+ * Returns the remaining argv and the overrides.
+ */
+export function splitCfgOptions(argv: string[]): { argv: string[]; overrides: string[] } {
+  const rest: string[] = [];
+  const overrides: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--cfg-options') {
+      while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) overrides.push(argv[++i]);
+    } else rest.push(argv[i]);
+  }
+  return { argv: rest, overrides };
+}

@@ -13,14 +13,13 @@ import { exportPth, loadStateDict, readTorchCheckpoint } from '../io/checkpoint.
 import { evaluate } from '../eval/evaluate.ts';
 import { formatClassTable, formatSummaryTable, type IoUResult } from '../eval/iou_metric.ts';
 import type { Segmentor } from '../models/offseg.ts';
-import { parse, requireString, intOption } from './args.ts';
+import { parse, requireString, intOption, splitCfgOptions } from './args.ts';
 import { UserError } from './errors.ts';
 import { progressBar } from './progress.ts';
 import type { Command } from './commands.ts';
 
 const COMMON = {
   config: { type: 'string' },
-  'cfg-options': { type: 'string', multiple: true },
   backend: { type: 'string' },
 } as const;
 
@@ -81,16 +80,14 @@ export const trainCommand: Command = {
     '  --cfg-options k=v …    override config keys, e.g. schedule.iterations=100',
     '  --backend NAME         auto | wasm | cpu | tensorflow | tensorflow-gpu',
   ].join('\n'),
-  async run(argv) {
+  async run(rawArgv) {
+    const { argv, overrides } = splitCfgOptions(rawArgv);
     const v = parse(argv, {
       ...COMMON,
       'work-dir': { type: 'string' },
       resume: { type: 'boolean' },
     });
-    const { config: cfg, hash } = loadConfig(
-      requireString(v.config, 'config'),
-      (v['cfg-options'] as string[] | undefined) ?? [],
-    );
+    const { config: cfg, hash } = loadConfig(requireString(v.config, 'config'), overrides);
     const workDir =
       (v['work-dir'] as string | undefined) ??
       join('work_dirs', cfg.name ?? basename(String(v.config), '.json'));
@@ -198,7 +195,8 @@ export const evalCommand: Command = {
     '  --out FILE             also write the JSON result to FILE',
     '  --cfg-options k=v …    override config keys',
   ].join('\n'),
-  async run(argv) {
+  async run(rawArgv) {
+    const { argv, overrides } = splitCfgOptions(rawArgv);
     const v = parse(argv, {
       ...COMMON,
       checkpoint: { type: 'string' },
@@ -206,10 +204,7 @@ export const evalCommand: Command = {
       limit: { type: 'string' },
       out: { type: 'string' },
     });
-    const { config: cfg } = loadConfig(
-      requireString(v.config, 'config'),
-      (v['cfg-options'] as string[] | undefined) ?? [],
-    );
+    const { config: cfg } = loadConfig(requireString(v.config, 'config'), overrides);
     await selectBackend({ prefer: (v.backend as BackendName | undefined) ?? 'auto', log: !v.json });
     const limit = v.limit === undefined ? undefined : intOption(v.limit, 'limit');
     const r = await runEval(cfg, requireString(v.checkpoint, 'checkpoint'), limit);
