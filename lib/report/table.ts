@@ -13,7 +13,7 @@ export interface Table {
 }
 
 function fmt(c: Cell): string {
-  if (c === null) return '–';
+  if (c === null || (typeof c === 'number' && Number.isNaN(c))) return '–';
   if (typeof c === 'number') return Number.isInteger(c) ? String(c) : c.toFixed(2);
   return c;
 }
