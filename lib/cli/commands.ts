@@ -1,5 +1,6 @@
 /** The CLI's command table. Each command parses its flags and calls the library. */
 import { paramsCommand, forwardCommand } from './model_commands.ts';
+import { flopsCommand } from './flops_command.ts';
 
 export interface Command {
   summary: string;
@@ -10,4 +11,5 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   params: paramsCommand,
   forward: forwardCommand,
+  flops: flopsCommand,
 };

@@ -6,6 +6,8 @@
  */
 import { withInitSeed } from './core/init.ts';
 import { OffSeg, type OffSegOptions, type Segmentor } from './offseg.ts';
+import { SegFormer } from './segformer.ts';
+import { SegNeXt } from './segnext.ts';
 
 export interface CreateOptions {
   numClasses: number;
@@ -66,6 +68,33 @@ for (const c of [64, 128, 256, 512, 768, 1024, 2048]) {
   entries[`offseg-t-pp-c${c}`] = {
     description: `Table 7: FreqFusion decoder, per-pixel classifier, align width C=${c}`,
     build: offseg('efficientformerv2_s1', { ...OFFSEG_HEAD, channels: c, classifier: 'per-pixel' }),
+  };
+}
+
+// Tables 3 and 4: SegFormer (mmseg 1.x, 256 decoder channels) and SegNeXt (NMF rank 16, see
+// lib/models/heads/light_ham_head.ts) baselines, and their Offset Learning retrofits.
+for (const v of ['b0', 'b1', 'b2', 'b3', 'b4', 'b5'] as const) {
+  const V = v.toUpperCase();
+  entries[`segformer-${v}`] = {
+    description: `SegFormer-${V}: MiT-${V} + SegformerHead (mmseg 1.x), logits at 1/4`,
+    build: (numClasses) => new SegFormer({ backbone: `mit_${v}`, numClasses }),
+  };
+  entries[`segformer-${v}-ol`] = {
+    description: `SegFormer-${V} + Offset Learning: 2×2 max-pool, then OL; logits at 1/8`,
+    build: (numClasses) =>
+      new SegFormer({ backbone: `mit_${v}`, numClasses, classifier: 'offset-learning' }),
+  };
+}
+for (const v of ['t', 's', 'b'] as const) {
+  const V = v.toUpperCase();
+  entries[`segnext-${v}`] = {
+    description: `SegNeXt-${V}: MSCAN-${V} + LightHamHead (mmseg 1.x), logits at 1/8`,
+    build: (numClasses) => new SegNeXt({ backbone: `mscan_${v}`, numClasses }),
+  };
+  entries[`segnext-${v}-ol`] = {
+    description: `SegNeXt-${V} + Offset Learning in place of the 1×1 classifier; logits at 1/8`,
+    build: (numClasses) =>
+      new SegNeXt({ backbone: `mscan_${v}`, numClasses, classifier: 'offset-learning' }),
   };
 }
 
