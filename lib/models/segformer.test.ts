@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { createModel, listModels } from './registry.ts';
-import { torchShape } from './core/module.ts';
+import { oursToTorch, torchShape } from './core/module.ts';
 import { withInitSeed } from './core/init.ts';
 import { SegFormer } from './segformer.ts';
+import { MixVisionTransformer } from './backbones/mit.ts';
 
 await useBackend('wasm');
 
@@ -126,4 +127,59 @@ test('segformer-b0-ol: no tensor leaks in predict and a train step; drop-path is
   assert.equal(tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0], 0);
   tf.dispose([ya, yb, x]);
   for (const mm of [m, a, b]) mm.dispose();
+});
+
+test('MiT attention = torch nn.MultiheadAttention semantics (naive per-head reference)', () => {
+  // A stage-2 layer of a tiny MiT: C = 8·2 = 16, 2 heads, sr 4 → keys from a 4×4-stride conv.
+  const mit = withInitSeed(
+    1,
+    () => new MixVisionTransformer({ embedDims: 8, numLayers: [1, 1, 1, 1] }),
+  );
+  const mha = mit.blocks[1][0].attn.attn;
+  const [c, heads] = [16, 2];
+  const d = c / heads;
+  const rand = (n: number): number[] =>
+    Array.from(tf.randomUniform([n], -1, 1, 'float32', n).dataSync());
+  const [n, m] = [6, 3];
+  const q = rand(n * c);
+  const kv = rand(m * c);
+  const y = mha.forward(tf.tensor3d(q, [1, n, c]), tf.tensor3d(kv, [1, m, c])).dataSync();
+  const w = oursToTorch(mha.inProjWeight, 'linear').arraySync() as number[][]; // (3C, C)
+  const bias = Array.from(mha.inProjBias.dataSync());
+  const wo = oursToTorch(mha.outProj.weight, 'linear').arraySync() as number[][]; // (C, C)
+  const bo = Array.from(mha.outProj.bias!.dataSync());
+  // row r of torch's packed weight: q rows [0, C), k rows [C, 2C), v rows [2C, 3C)
+  const proj = (x: number[], rows: number, off: number): number[][] =>
+    Array.from({ length: rows }, (_, t) =>
+      Array.from(
+        { length: c },
+        (_, o) => bias[off + o] + w[off + o].reduce((acc, wv, i) => acc + wv * x[t * c + i], 0),
+      ),
+    );
+  const [qp, kp, vp] = [proj(q, n, 0), proj(kv, m, c), proj(kv, m, 2 * c)];
+  const concat = Array.from({ length: n }, () => new Array<number>(c).fill(0));
+  for (let h = 0; h < heads; h++) {
+    for (let t = 0; t < n; t++) {
+      const s = kp.map(
+        (kr) =>
+          kr.slice(h * d, h * d + d).reduce((a, kv2, j) => a + kv2 * qp[t][h * d + j], 0) /
+          Math.sqrt(d),
+      );
+      const mx = Math.max(...s);
+      const e = s.map((v) => Math.exp(v - mx));
+      const z = e.reduce((a, b) => a + b, 0);
+      for (let j = 0; j < d; j++)
+        concat[t][h * d + j] = e.reduce((a, ev, u) => a + (ev / z) * vp[u][h * d + j], 0);
+    }
+  }
+  for (let t = 0; t < n; t++) {
+    for (let o = 0; o < c; o++) {
+      const want = bo[o] + wo[o].reduce((a, wv, i) => a + wv * concat[t][i], 0);
+      assert.ok(
+        Math.abs(y[t * c + o] - want) < 1e-5,
+        `token ${t} channel ${o}: ${y[t * c + o]} vs ${want}`,
+      );
+    }
+  }
+  mit.dispose();
 });
