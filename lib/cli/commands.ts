@@ -1,6 +1,7 @@
 /** The CLI's command table. Each command parses its flags and calls the library. */
 import { paramsCommand, forwardCommand } from './model_commands.ts';
 import { flopsCommand } from './flops_command.ts';
+import { trainCommand, evalCommand } from './train_commands.ts';
 
 export interface Command {
   summary: string;
@@ -12,4 +13,6 @@ export const COMMANDS: Record<string, Command> = {
   params: paramsCommand,
   forward: forwardCommand,
   flops: flopsCommand,
+  train: trainCommand,
+  eval: evalCommand,
 };
