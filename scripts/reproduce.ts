@@ -35,7 +35,7 @@ async function compute(name: string, k: number, size: [number, number]): Promise
   const hit = cache.get(key);
   if (hit) return hit;
   const m = createModel(name, { numClasses: k });
-  const { reports } = countFlopsAll(m, { size, mode: 'dry-run' });
+  const { reports } = await countFlopsAll(m, { size, mode: 'dry-run' });
   const r = {
     params: m.numParams() / 1e6,
     fvcore: reports.fvcore.gflops,
@@ -55,7 +55,7 @@ function measure(name: string, k: number, size: [number, number]): Measured {
   return cache.get(`${name}/${k}/${size.join('x')}`) ?? NOT_RUN;
 }
 
-// Measure everything first (async: the backend switches for the big traces).
+// Measure everything first. Dry-run tracing runs the real forward with shape-only kernels.
 const JOBS: [string, number, [number, number]][] = [
   ...['offseg-t', 'offseg-b', 'offseg-l'].map(
     (n) => [n, 150, [512, 512]] as [string, number, [number, number]],
