@@ -57,12 +57,10 @@ function measure(name: string, k: number, size: [number, number]): Measured {
 
 // Measure everything first. Dry-run tracing runs the real forward with shape-only kernels.
 const JOBS: [string, number, [number, number]][] = [
-  ...['offseg-t', 'offseg-b', 'offseg-l'].map(
-    (n) => [n, 150, [512, 512]] as [string, number, [number, number]],
-  ),
-  // Cityscapes size: OffSeg-T only. B and L cache >2 GB of attention-bias matrices at
-  // 1024×2048, more than the WASM heap holds (tracked in the issue notes).
-  ['offseg-t', 19, [1024, 2048]],
+  ...['offseg-t', 'offseg-b', 'offseg-l'].flatMap((n) => [
+    [n, 150, [512, 512]] as [string, number, [number, number]],
+    [n, 19, [1024, 2048]] as [string, number, [number, number]],
+  ]),
   ...[
     ...Object.keys(TABLE3),
     ...Object.keys(TABLE4),
