@@ -107,18 +107,8 @@ export class Mlp extends Module {
   }
 }
 
-/**
- * timm DropPath (stochastic depth): in training, zero the branch of whole samples with
- * probability p and scale the kept ones by 1/(1 − p). Identity in eval or at p = 0.
- */
-export function dropPath(x: tf.Tensor4D, p: number, training: boolean, rng: Rng): tf.Tensor4D {
-  if (!training || p <= 0) return x;
-  const keep = 1 - p;
-  const b = x.shape[0];
-  const mask = new Float32Array(b);
-  for (let i = 0; i < b; i++) mask[i] = Math.floor(keep + rng.next()) / keep;
-  return tf.tidy(() => tf.mul(x, tf.tensor4d(mask, [b, 1, 1, 1])));
-}
+import { dropPath } from '../layers/drop_path.ts';
+export { dropPath };
 
 /** Per-channel layer scale γ, stored in torch's (C, 1, 1) shape, applied over NHWC channels. */
 export function scaled(gamma: tf.Variable, y: tf.Tensor4D): tf.Tensor4D {

@@ -51,24 +51,8 @@ export const MIT_VARIANTS = {
 
 const LN_EPS = 1e-6;
 
-/**
- * Stochastic depth (mmcv/timm DropPath): in train mode each sample's residual branch is zeroed
- * with probability p and the survivors scaled by 1/(1−p). Masks come from `rng`, never
- * Math.random, so a seeded run is repeatable. Shared with lib/models/backbones/mscan.ts.
- */
-export function dropPath<T extends tf.Tensor>(x: T, p: number, training: boolean, rng: Rng): T {
-  if (!training || p <= 0) return x;
-  const keep = 1 - p;
-  const b = x.shape[0];
-  const mask = Array.from({ length: b }, () => Math.floor(keep + rng.next()) / keep);
-  const shape = [b, ...x.shape.slice(1).map(() => 1)]; // (B, 1, …, 1)
-  return tf.tidy(() => tf.mul(x, tf.tensor(mask, shape))) as T;
-}
-
-/** torch.linspace(0, rate, n) as mmseg's stochastic-depth decay rule. */
-export function dropPathRates(rate: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => (n > 1 ? (rate * i) / (n - 1) : 0));
-}
+import { dropPath, dropPathRates } from '../layers/drop_path.ts';
+export { dropPath, dropPathRates };
 
 /** mmseg MiT/MSCAN init_weights for a Conv2d: N(0, √(2/fan_out)), bias 0. */
 export function fanOutNormalInit(conv: Conv2d): void {
