@@ -1,6 +1,6 @@
 /** Plain tables written as Markdown and CSV (results/tables). Cells carry their provenance. */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 export type Cell = string | number | null;
 
@@ -40,5 +40,4 @@ export function writeTable(dir: string, name: string, t: Table): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.md`), toMarkdown(t));
   writeFileSync(join(dir, `${name}.csv`), toCsv(t));
-  mkdirSync(dirname(join(dir, name)), { recursive: true });
 }

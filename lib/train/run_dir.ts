@@ -4,7 +4,6 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { atomicWrite, readLastCheckpoint } from './checkpoint.ts';
 
 export class RunDirError extends Error {
@@ -66,8 +65,4 @@ export class JsonlLogger {
 
 export function checkpointName(iteration: number): string {
   return `iter_${iteration}.ckpt`;
-}
-
-export function runFile(dir: string, name: string): string {
-  return join(dir, name);
 }
