@@ -16,6 +16,18 @@ import { countFlopsAll } from '../lib/analysis/complexity.ts';
 import { TABLE2, TABLE3, TABLE4, TABLE6, TABLE7 } from '../lib/report/paper.ts';
 import { toMarkdown, writeTable, type Table } from '../lib/report/table.ts';
 
+const FLAGS = ['--quick', '--skip-train'];
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log('Usage: npm run reproduce [-- --quick] [-- --skip-train]');
+  process.exit(0);
+}
+const unknown = process.argv.slice(2).filter((a) => !FLAGS.includes(a));
+if (unknown.length) {
+  console.error(
+    `reproduce: unknown option ${unknown.join(' ')} (valid: ${FLAGS.join(', ')}, --help)`,
+  );
+  process.exit(2);
+}
 const quick = process.argv.includes('--quick');
 const skipTrain = process.argv.includes('--skip-train');
 const OUT = 'results';
