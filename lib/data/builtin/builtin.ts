@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { DatasetError } from '../errors.ts';
 import { encodeJpeg } from '../image_io.ts';
@@ -25,13 +24,13 @@ import {
   loadIdxGlyphs,
   makeDigit,
 } from './glyphs.ts';
+import { repoRoot } from '../../paths.ts';
 import { type Scene, type SceneSpec, type ThingClass, renderScene } from './scene.ts';
 import { STUFF } from './textures.ts';
 
 /** Bump when the generator's output changes: it is part of the cache hash. */
 export const BUILTIN_VERSION = 1;
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface BuiltinOptions {
   /** Generator seed (default 0). */
@@ -117,7 +116,7 @@ function resolveGlyphs(g: BuiltinOptions['glyphs']): { name: GlyphSourceName; di
   if (g === 'procedural') return { name: g };
   const kinds: ('fashion-mnist' | 'mnist')[] = g === 'auto' ? ['fashion-mnist', 'mnist'] : [g];
   for (const k of kinds) {
-    const dir = findIdxDir(k, REPO_ROOT);
+    const dir = findIdxDir(k, repoRoot());
     if (dir) return { name: k, dir };
   }
   if (g === 'auto') return { name: 'procedural' };
@@ -184,7 +183,7 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
     jpegQuality: opts.jpegQuality,
   };
   const hash = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 12);
-  return { opts, glyphs, hash, cacheRoot: opts.cacheRoot ?? join(REPO_ROOT, '.cache', 'builtin') };
+  return { opts, glyphs, hash, cacheRoot: opts.cacheRoot ?? join(repoRoot(), '.cache', 'builtin') };
 }
 
 function thingClasses(
