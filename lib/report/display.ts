@@ -1,0 +1,87 @@
+/**
+ * Show a table, figure, Markdown, HTML or PNG inline (issue #6 §2: "Notebooks show them inline
+ * too"). Inside the tslab kernel this goes through tslab's display; as a plain Node script
+ * (`node --import tsx notebooks/NN-x.ts`) it prints a text fallback, so a notebook source runs
+ * in both. Figures are shown as PNG (the interactive HTML is the saved file): an inlined Plotly
+ * would put 4.8 MB into every executed notebook.
+ */
+import { createRequire } from 'node:module';
+import { renderPng, type Figure } from './figure.ts';
+import { toMarkdown, type Table } from './table.ts';
+
+export type Showable = Table | Figure | { markdown: string } | { png: Buffer } | { html: string };
+
+interface TslabDisplay {
+  html(s: string): void;
+  markdown(s: string): void;
+  png(b: Uint8Array): void;
+  text(s: string): void;
+}
+
+/** True inside the tslab kernel (its process is `node …/tslab kernel --config-path …`). */
+export function inKernel(): boolean {
+  const main = process.argv[1] ?? '';
+  return /tslab/.test(main) && process.argv.includes('kernel');
+}
+
+let tslab: TslabDisplay | null | undefined;
+function kernelDisplay(): TslabDisplay | null {
+  if (tslab === undefined) {
+    tslab = null;
+    if (inKernel()) {
+      try {
+        // The kernel already loaded tslab: this returns the same module instance.
+        tslab = (createRequire(import.meta.url)('tslab') as { display: TslabDisplay }).display;
+      } catch {
+        tslab = null;
+      }
+    }
+  }
+  return tslab;
+}
+
+function isTable(x: Showable): x is Table {
+  return 'columns' in x && 'rows' in x;
+}
+function isFigure(x: Showable): x is Figure {
+  return 'data' in x && Array.isArray((x as Figure).data);
+}
+
+function figureTitle(f: Figure): string {
+  const t = (f.layout as { title?: string | { text?: string } } | undefined)?.title;
+  return typeof t === 'string' ? t : (t?.text ?? 'figure');
+}
+
+/** Display one item (await it: figures are rendered to PNG first). Never throws for display. */
+export async function show(item: Showable): Promise<void> {
+  const d = kernelDisplay();
+  if (isTable(item)) {
+    if (d) d.markdown(toMarkdown(item));
+    else console.log(toMarkdown(item));
+  } else if (isFigure(item)) {
+    if (!d) {
+      console.log(`[figure] ${figureTitle(item)}: ${item.data.length} trace(s)`);
+      return;
+    }
+    try {
+      d.png(await renderPng(item));
+    } catch (e) {
+      d.text(`[figure] ${figureTitle(item)} not rendered inline: ${(e as Error).message}`);
+    }
+  } else if ('markdown' in item) {
+    if (d) d.markdown(item.markdown);
+    else console.log(item.markdown);
+  } else if ('png' in item) {
+    if (d) d.png(item.png);
+    else console.log(`[png] ${item.png.length} bytes`);
+  } else {
+    if (d) d.html(item.html);
+    else
+      console.log(
+        item.html
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      );
+  }
+}

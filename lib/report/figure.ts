@@ -1,0 +1,161 @@
+/**
+ * Figures (issue #6 §2): Plotly figures saved as self-contained HTML (plotly.js-dist-min inlined,
+ * opens offline) and as PNG rendered by Debian's Chromium through playwright-core
+ * (stack.md §Tables and plots: never a browser download). One browser per process, closed
+ * after a short idle time so plain scripts can exit, or by `closeBrowser()`.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser } from 'playwright-core';
+import { resultsDir } from './paths.ts';
+
+/** A Plotly figure: traces and layout as Plotly.newPlot takes them. */
+export type Figure = { data: object[]; layout?: object };
+
+export const CHROMIUM = process.env.OFFSEG_CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_INSTALL = 'apt-get install -y chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const WIDTH = 900;
+const HEIGHT = 560;
+const IDLE_MS = 1500;
+
+const require = createRequire(import.meta.url);
+let plotlySource: string | undefined;
+function plotly(): string {
+  plotlySource ??= readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
+  return plotlySource;
+}
+
+/** JSON that is safe inside a <script> element. */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c');
+}
+
+function size(fig: Figure): { width: number; height: number } {
+  const l = (fig.layout ?? {}) as { width?: number; height?: number };
+  return { width: l.width ?? WIDTH, height: l.height ?? HEIGHT };
+}
+
+/** The figure as one HTML page with Plotly inlined (about 4.8 MB, no network needed). */
+export function figureHtml(fig: Figure, title = 'figure'): string {
+  const { width, height } = size(fig);
+  const layout = { width, height, ...(fig.layout ?? {}) };
+  return [
+    '<!DOCTYPE html>',
+    `<html><head><meta charset="utf-8"><title>${title.replace(/</g, '&lt;')}</title>`,
+    `<script>${plotly().replace(/<\/script/gi, '<\\/script')}</script></head>`,
+    '<body style="margin:0"><div id="plot"></div>',
+    `<script>Plotly.newPlot('plot', ${scriptJson(fig.data)}, ${scriptJson(layout)}, {displaylogo: false});</script>`,
+    '</body></html>',
+  ].join('\n');
+}
+
+let browser: Promise<Browser> | undefined;
+let idle: NodeJS.Timeout | undefined;
+
+/** Close the shared browser now (also happens by itself after a short idle time). */
+export async function closeBrowser(): Promise<void> {
+  if (idle) clearTimeout(idle);
+  idle = undefined;
+  const b = browser;
+  browser = undefined;
+  if (b) await (await b).close().catch(() => undefined);
+}
+
+async function getBrowser(): Promise<Browser> {
+  if (idle) clearTimeout(idle);
+  if (!browser) {
+    const { chromium } = await import('playwright-core');
+    browser = chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    browser.catch(() => (browser = undefined));
+  }
+  return browser;
+}
+
+function releaseSoon(): void {
+  if (idle) clearTimeout(idle);
+  idle = setTimeout(() => void closeBrowser(), IDLE_MS);
+}
+
+/** Render a Plotly figure to PNG bytes in headless Chromium (Plotly.toImage). */
+export async function renderPng(fig: Figure, scale = 2): Promise<Buffer> {
+  const b = await getBrowser();
+  const page = await b.newPage();
+  try {
+    await page.setContent(figureHtml(fig), { waitUntil: 'load' });
+    const { width, height } = size(fig);
+    const url = await page.evaluate(
+      ([w, h, s]) =>
+        (
+          globalThis as unknown as {
+            Plotly: { toImage(id: string, o: object): Promise<string> };
+          }
+        ).Plotly.toImage('plot', { format: 'png', width: w, height: h, scale: s }),
+      [width, height, scale] as const,
+    );
+    return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+  } finally {
+    await page.close();
+    releaseSoon();
+  }
+}
+
+/**
+ * Write results/figures/<name>.html and <name>.png. Without Chromium the PNG is skipped with a
+ * warning naming the apt command (`npm run reproduce` then reports the missing PNG).
+ */
+export async function saveFigure(
+  name: string,
+  fig: Figure,
+): Promise<{ html: string; png?: string }> {
+  const dir = resultsDir('figures');
+  const html = join(dir, `${name}.html`);
+  writeFileSync(html, figureHtml(fig, name));
+  if (!existsSync(CHROMIUM)) {
+    console.warn(
+      `saveFigure: ${CHROMIUM} not found, ${name}.png not rendered; install it with: ${CHROMIUM_INSTALL}`,
+    );
+    return { html };
+  }
+  const png = join(dir, `${name}.png`);
+  writeFileSync(png, await renderPng(fig));
+  return { html, png };
+}
+
+/** Raw pixels (row-major, 1, 3 or 4 channels) or an encoded image that sharp can read. */
+export type ImageInput =
+  | Buffer
+  | {
+      data: Uint8Array | Uint8ClampedArray;
+      width: number;
+      height: number;
+      channels: 1 | 3 | 4;
+    };
+
+/** PNG bytes of a plain image. */
+export async function pngBytes(img: ImageInput): Promise<Buffer> {
+  if (Buffer.isBuffer(img)) return sharp(img).png().toBuffer();
+  const { data, width, height, channels } = img;
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+    raw: { width, height, channels },
+  })
+    .png()
+    .toBuffer();
+}
+
+/** Write results/figures/<name>.png from a plain image (qualitative figures); returns the path. */
+export async function savePng(name: string, img: ImageInput): Promise<string> {
+  const png = join(resultsDir('figures'), `${name}.png`);
+  writeFileSync(png, await pngBytes(img));
+  return png;
+}

@@ -1,0 +1,27 @@
+/**
+ * One section of results/REPORT.md per notebook (issue #6): each notebook writes
+ * results/report/<id>.md and `npm run reproduce` concatenates them in file-name order.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resultsDir } from './paths.ts';
+
+/** True under `npm run reproduce -- --quick` (tiny schedules); notebooks shorten their work. */
+export function isQuick(): boolean {
+  return process.env.OFFSEG_QUICK === '1';
+}
+
+/** True under `npm run reproduce -- --skip-train`: proxy notebooks use cached runs or say so. */
+export function skipTrain(): boolean {
+  return process.env.OFFSEG_SKIP_TRAIN === '1';
+}
+
+const ID = /^[0-9]{2}[a-z0-9_-]*$/;
+
+/** Write results/report/<id>.md (`## title` + markdown); returns the file path. */
+export function writeSection(id: string, title: string, markdown: string): string {
+  if (!ID.test(id)) throw new Error(`writeSection: id "${id}" must look like "01-table2"`);
+  const file = join(resultsDir('report'), `${id}.md`);
+  writeFileSync(file, `## ${title}\n\n${markdown.trim()}\n`);
+  return file;
+}
