@@ -24,6 +24,7 @@ import { registerMissingGradients } from './kernels/extra_grads.ts';
 import { maxPoolGradConfig } from './kernels/max_pool_grad.ts';
 import { reductionKernels } from './kernels/reductions.ts';
 import { unsortedSegmentSumConfig } from './kernels/segment_sum.ts';
+import { transposeKernel } from './kernels/transpose.ts';
 
 /** Kernels added where WASM has none. */
 const MISSING: KernelConfig[] = [
@@ -48,6 +49,7 @@ const REPLACED = [
   'Sum',
   'Mean',
   'MaxPoolGrad',
+  'Transpose',
 ];
 
 export interface WasmKernelReport {
@@ -107,6 +109,7 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
     maxPoolGradConfig,
     ...dataMovementKernels(stockOf),
     ...reductionKernels(stockOf),
+    ...transposeKernel(stockOf),
   ];
   for (const k of replacements) replace(k, out);
   registerDilatedConvGradients();

@@ -45,6 +45,11 @@ export function isTracing(): boolean {
   return active !== undefined;
 }
 
+/** Scope of the op recorded last by the active recorder (profilers attribute kernels by it). */
+export function lastRecordedScope(): string | undefined {
+  return active && active.length ? active[active.length - 1].scope : undefined;
+}
+
 /** Run fn with a fresh recorder; nested calls are not supported (the inner one wins). */
 export function traceOps<T>(fn: () => T): { result: T; records: OpRecord[] } {
   const prev = active;
