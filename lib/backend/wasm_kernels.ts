@@ -23,6 +23,7 @@ import { registerDilatedConvGradients } from './kernels/dilated_conv_grads.ts';
 import { registerMissingGradients } from './kernels/extra_grads.ts';
 import { maxPoolGradConfig } from './kernels/max_pool_grad.ts';
 import { reductionKernels } from './kernels/reductions.ts';
+import { geluConfig, geluGradConfig, geluGradient } from './kernels/gelu.ts';
 import { unsortedSegmentSumConfig } from './kernels/segment_sum.ts';
 import { transposeKernel } from './kernels/transpose.ts';
 
@@ -32,6 +33,9 @@ const MISSING: KernelConfig[] = [
   depthwiseBackpropInputConfig,
   depthwiseBackpropFilterConfig,
   unsortedSegmentSumConfig,
+  // Not tfjs kernels: one-pass exact GELU used by lib/ops/activation.ts when registered.
+  geluConfig,
+  geluGradConfig,
 ];
 
 /** Stock kernels replaced by faster composites or heap copies. */
@@ -112,6 +116,7 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
     ...transposeKernel(stockOf),
   ];
   for (const k of replacements) replace(k, out);
+  if (!tf.getGradient(geluGradient.kernelName)) tf.registerGradient(geluGradient);
   registerDilatedConvGradients();
   out.gradients.push('Conv2D (dilation > 1)', 'DepthwiseConv2dNative (dilation > 1)');
   out.gradients.push(...registerMissingGradients());
