@@ -1,0 +1,145 @@
+/**
+ * The paper's §3.2 "ideal class representation" analysis (offseg.md §6; Fig. 3). For one image
+ * with decoder features E ∈ R^{N×C} (N pixels) and one-hot ground truth M ∈ R^{K×N}, the class
+ * embeddings that reproduce M best in the least-squares sense are W* = M·(Eᵀ)†. The paper finds
+ * that (i) W*·Eᵀ re-predicts the image almost perfectly (≈95 % mIoU on ADE20K), yet (ii) W* rows
+ * of the same class differ strongly from image to image: a fixed per-pixel classifier cannot be
+ * ideal for every image, which motivates Offset Learning.
+ *
+ * Numerics (float64, ml-matrix): with G = EᵀE (C×C), the Moore–Penrose identity
+ * E† = G†·Eᵀ gives (Eᵀ)† = E·G† and W* = (M·E)·G†. This costs one N×C×C product and a C×C
+ * pseudo-inverse instead of an SVD of the N×C matrix, and equals M·(Eᵀ)† for any rank of E.
+ *
+ * Choices the paper leaves open (offseg.md §6, UNVERIFIED there), made here:
+ * - E is the decoder output before the classifier (the `align` ConvModule: the input of Offset
+ *   Learning, or of the 1×1 classifier of a per-pixel model), at feature resolution;
+ * - the ground truth is resampled to the feature grid by nearest neighbour;
+ * - ignored pixels (255) are left out of both the solve and the score;
+ * - M_pred = W*·Eᵀ is turned into labels by argmax over classes.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Matrix, pseudoInverse } from 'ml-matrix';
+import type { OffSeg } from '../models/offseg.ts';
+
+export interface IdealSolution {
+  /** W* (K×C): row k is the ideal representation of class k for this image (0 if absent). */
+  W: Matrix;
+  /** Pixels per class among the valid ones (classes with 0 pixels have a zero row). */
+  counts: number[];
+}
+
+/** Least-squares X (K×C) with X·Eᵀ ≈ T (T: K×N), the minimum-norm one: X = T·(Eᵀ)† = (T·E)·(EᵀE)†. */
+export function solveRepresentation(E: Matrix, T: Matrix): Matrix {
+  if (T.columns !== E.rows) throw new Error(`T has ${T.columns} columns, E has ${E.rows} rows`);
+  const G = E.transpose().mmul(E); // (C, C)
+  return T.mmul(E).mmul(pseudoInverse(G)); // (K, N)·(N, C)·(C, C) → (K, C)
+}
+
+/** Keep the rows of E whose label is not ignored; returns them and the labels. */
+export function validPixels(
+  E: Matrix,
+  labels: ArrayLike<number>,
+  ignoreIndex = 255,
+): { E: Matrix; labels: Int32Array } {
+  const keep: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== ignoreIndex) keep.push(i);
+  return {
+    E: E.selection(keep, [...Array(E.columns).keys()]),
+    labels: Int32Array.from(keep, (i) => labels[i]),
+  };
+}
+
+/** W* = M·(Eᵀ)† for one image: E (N×C) valid pixels only, labels (N) in 0..K−1. */
+export function idealRepresentation(
+  E: Matrix,
+  labels: ArrayLike<number>,
+  numClasses: number,
+): IdealSolution {
+  const n = labels.length;
+  const M = Matrix.zeros(numClasses, n); // one-hot (K, N)
+  const counts = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < n; i++) {
+    const k = labels[i];
+    if (k < 0 || k >= numClasses) throw new Error(`label ${k} outside 0..${numClasses - 1}`);
+    M.set(k, i, 1);
+    counts[k]++;
+  }
+  return { W: solveRepresentation(E, M), counts };
+}
+
+/** argmax_k (W·Eᵀ)_{k,n} for every pixel n: the labels the representation re-predicts. */
+export function reconstruct(W: Matrix, E: Matrix): Int32Array {
+  const S = E.mmul(W.transpose()); // (N, K)
+  const out = new Int32Array(S.rows);
+  for (let i = 0; i < S.rows; i++) {
+    let best = 0;
+    for (let k = 1; k < S.columns; k++) if (S.get(i, k) > S.get(i, best)) best = k;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Cosine similarity of every pair of vectors (rows). */
+export function cosineSimilarity(rows: readonly ArrayLike<number>[]): number[][] {
+  const norms = rows.map((r) => {
+    let s = 0;
+    for (let c = 0; c < r.length; c++) s += r[c] * r[c];
+    return Math.sqrt(s);
+  });
+  return rows.map((a, i) =>
+    rows.map((b, j) => {
+      let dot = 0;
+      for (let c = 0; c < a.length; c++) dot += a[c] * b[c];
+      return norms[i] > 0 && norms[j] > 0 ? dot / (norms[i] * norms[j]) : 0;
+    }),
+  );
+}
+
+/** Mean of the off-diagonal entries of a square matrix. */
+export function meanOffDiagonal(s: readonly number[][]): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < s.length; i++)
+    for (let j = 0; j < s.length; j++)
+      if (i !== j) {
+        sum += s[i][j];
+        n++;
+      }
+  return n ? sum / n : NaN;
+}
+
+/** Nearest-neighbour resampling of a label map (pixel centres) to the feature grid. */
+export function resampleLabels(
+  label: ArrayLike<number>,
+  height: number,
+  width: number,
+  outH: number,
+  outW: number,
+): Int32Array {
+  const out = new Int32Array(outH * outW);
+  for (let y = 0; y < outH; y++) {
+    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outH));
+    for (let x = 0; x < outW; x++) {
+      const sx = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outW));
+      out[y * outW + x] = label[sy * width + sx];
+    }
+  }
+  return out;
+}
+
+/**
+ * Decoder features E of one normalised image x [1,H,W,3]: the head's `align` output, the input of
+ * its classifier, as a float64 (N×C) matrix in row-major pixel order, with the grid size.
+ */
+export function decoderFeatures(
+  model: OffSeg,
+  x: tf.Tensor4D,
+): { E: Matrix; h: number; w: number } {
+  const f = tf.tidy(() => model.decodeHead.features(model.backbone.forward(x))); // [1, h, w, C]
+  const [, h, w, c] = f.shape;
+  const data = f.dataSync();
+  f.dispose();
+  const E = new Matrix(h * w, c);
+  for (let i = 0; i < h * w; i++) for (let j = 0; j < c; j++) E.set(i, j, data[i * c + j]);
+  return { E, h, w };
+}
