@@ -3,10 +3,18 @@
  * measured here (both conventions, lib/analysis/complexity.ts, dry-run tracing) beside the
  * paper's numbers (./paper.ts). Shared by the notebooks and `npm run reproduce`; each builder
  * returns the Table and the raw measurements so a notebook can add its own columns or plot.
+ * Measurements are cached per process and on disk (.cache/complexity/, keyed by a hash of the
+ * model, op and counter code), so the notebooks do not re-trace the same model;
+ * OFFSEG_NO_COMPLEXITY_CACHE=1 turns the disk cache off.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { countFlopsAll } from '../analysis/complexity.ts';
 import { currentBackend, selectBackend } from '../backend/select.ts';
 import { createModel } from '../models/registry.ts';
+import { repoRoot } from '../paths.ts';
 import { TABLE2, TABLE3, TABLE4, TABLE6, TABLE7 } from './paper.ts';
 import type { Table } from './table.ts';
 
@@ -27,7 +35,35 @@ export const CITYSCAPES: { numClasses: number; size: Size } = {
 const NOT_RUN: Measured = { params: NaN, fvcore: NaN, paper: NaN };
 const cache = new Map<string, Measured>();
 
-/** Measure one model (cached per process). Selects the default backend if none is active. */
+let fingerprint: string | undefined;
+/** Hash of the code that decides the counts (models, ops, counter), from lib/ or dist/lib/. */
+function codeFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const lib = dirname(dirname(fileURLToPath(import.meta.url)));
+  const h = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const f of readdirSync(dir).sort()) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|js)$/.test(f) && !/\.test\.|\.d\.ts$/.test(f))
+        h.update(f).update(readFileSync(p));
+    }
+  };
+  for (const d of ['models', 'ops', 'analysis']) walk(join(lib, d));
+  fingerprint = h.digest('hex').slice(0, 16);
+  return fingerprint;
+}
+
+function diskCacheFile(key: string): string | undefined {
+  if (process.env.OFFSEG_NO_COMPLEXITY_CACHE === '1') return undefined;
+  const dir = join(repoRoot(), '.cache', 'complexity', codeFingerprint());
+  return join(dir, `${key.replace(/[^a-z0-9.-]/gi, '_')}.json`);
+}
+
+/**
+ * Measure one model (cached per process and on disk). Selects the default backend if none is
+ * active.
+ */
 export async function measureComplexity(
   name: string,
   numClasses = ADE.numClasses,
@@ -36,6 +72,12 @@ export async function measureComplexity(
   const key = `${name}/${numClasses}/${size.join('x')}`;
   const hit = cache.get(key);
   if (hit) return hit;
+  const file = diskCacheFile(key);
+  if (file && existsSync(file)) {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Measured;
+    cache.set(key, r);
+    return r;
+  }
   if (!currentBackend()) await selectBackend();
   const m = createModel(name, { numClasses });
   try {
@@ -46,6 +88,10 @@ export async function measureComplexity(
       paper: reports['offseg-paper'].gflops,
     };
     cache.set(key, r);
+    if (file) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(r));
+    }
     if (process.env.OFFSEG_VERBOSE === '1')
       process.stderr.write(
         `[complexity] ${key}: ${r.params.toFixed(3)} M, fvcore ${r.fvcore.toFixed(2)} G, offseg-paper ${r.paper.toFixed(2)} G\n`,
