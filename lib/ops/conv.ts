@@ -40,25 +40,43 @@ export function conv2d(
   const ow = outSize(wd, kw, sw, pw, dw);
   recordOp('conv', b * oh * ow * cout * cin * kh * kw, scope, [x.shape, w.shape]);
   return tf.tidy(() => {
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
-      [0, 0],
-      [ph, ph],
-      [pw, pw],
-      [0, 0],
-    ];
-    const y =
-      kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0
-        ? pointwise(x, w)
-        : tf.conv2d(x, w, [sh, sw], ph === 0 && pw === 0 ? 'valid' : pad, 'NHWC', [dh, dw]);
+    const pad = explicitPad(ph, pw);
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0) {
+      return pointwise(x, w, bias);
+    }
+    // The bias rides in the convolution (XNNPACK adds it in the kernel): no broadcast pass.
+    // tfjs' fused-conv gradient refuses dilation > 1, so dilated convs add the bias apart.
+    if (bias && dh === 1 && dw === 1) {
+      return tf.fused.conv2d({ x, filter: w, strides: [sh, sw], pad, bias });
+    }
+    const y = tf.conv2d(x, w, [sh, sw], pad, 'NHWC', [dh, dw]);
     return bias ? tf.add(y, bias) : y;
   });
 }
 
-/** 1×1 conv as a matrix product: [B·H·W, Cin] × [Cin, Cout]. Same result, cheaper on every backend. */
-function pointwise(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+
+/** 'valid' or the explicit symmetric NHWC padding. */
+function explicitPad(ph: number, pw: number): 'valid' | Pad4 {
+  if (ph === 0 && pw === 0) return 'valid';
+  return [
+    [0, 0],
+    [ph, ph],
+    [pw, pw],
+    [0, 0],
+  ];
+}
+
+/**
+ * 1×1 conv as a matrix product: [B·H·W, Cin] × [Cin, Cout] (+ bias, fused into the product).
+ * Same result, cheaper on every backend.
+ */
+function pointwise(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D | undefined): tf.Tensor4D {
   const [b, h, wd, cin] = x.shape;
   const cout = w.shape[3];
-  const y = tf.matMul(tf.reshape(x, [b * h * wd, cin]), tf.reshape(w, [cin, cout])); // (BHW, Cout)
+  const a = tf.reshape(x, [b * h * wd, cin]); // (BHW, Cin)
+  const w2 = tf.reshape(w, [cin, cout]); // (Cin, Cout)
+  const y = bias ? tf.fused.matMul({ a, b: w2, bias }) : tf.matMul(a, w2); // (BHW, Cout)
   return tf.reshape(y, [b, h, wd, cout]);
 }
 
@@ -79,16 +97,13 @@ export function depthwiseConv2d(
   const ow = outSize(wd, kw, sw, pw, dw);
   recordOp('conv', b * oh * ow * c * m * kh * kw, scope, [x.shape, w.shape]);
   return tf.tidy(() => {
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
-      [0, 0],
-      [ph, ph],
-      [pw, pw],
-      [0, 0],
-    ];
-    const y = tf.depthwiseConv2d(x, w, [sh, sw], ph === 0 && pw === 0 ? 'valid' : pad, 'NHWC', [
-      dh,
-      dw,
-    ]);
+    const pad = explicitPad(ph, pw);
+    if (bias && dh === 1 && dw === 1) {
+      // The op and its gradient accept explicit padding; only the typing of `pad` omits it.
+      const p = pad as unknown as 'valid';
+      return tf.fused.depthwiseConv2d({ x, filter: w, strides: [sh, sw], pad: p, bias });
+    }
+    const y = tf.depthwiseConv2d(x, w, [sh, sw], pad, 'NHWC', [dh, dw]);
     return bias ? tf.add(y, bias) : y;
   });
 }

@@ -5,6 +5,25 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { recordOp } from './trace.ts';
 
+/** Record a BatchNorm over a tensor of `shape` (also used where BN was folded into a conv). */
+export function recordBatchNorm(shape: number[], scope = ''): void {
+  recordOp('batch_norm', 2 * shape.reduce((a, b) => a * b, 1), scope, [shape]);
+}
+
+/** Per-channel affine map of BN: scale = γ/√(var + eps), shift = β − mean·scale. */
+export function batchNormAffine(
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): { scale: tf.Tensor; shift: tf.Tensor } {
+  return tf.tidy(() => {
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+    return { scale, shift: tf.sub(beta, tf.mul(mean, scale)) };
+  });
+}
+
 /** y = (x − mean)/√(var + eps)·γ + β with given per-channel statistics. */
 export function batchNormApply(
   x: tf.Tensor,
@@ -15,10 +34,9 @@ export function batchNormApply(
   eps: number,
   scope = '',
 ): tf.Tensor {
-  recordOp('batch_norm', 2 * x.size, scope, [x.shape]);
+  recordBatchNorm(x.shape, scope);
   return tf.tidy(() => {
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
-    const shift = tf.sub(beta, tf.mul(mean, scale));
+    const { scale, shift } = batchNormAffine(mean, variance, gamma, beta, eps);
     return tf.add(tf.mul(x, scale), shift);
   });
 }

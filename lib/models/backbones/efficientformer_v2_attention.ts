@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.ts';
 import { Conv2d } from '../layers/conv.ts';
 import { BatchNorm2d } from '../layers/norm.ts';
+import { convBn } from '../layers/conv_bn.ts';
 import { matMul } from '../../ops/conv.ts';
 import { resizeBilinear } from '../../ops/resize.ts';
 import { recordOp } from '../../ops/trace.ts';
@@ -302,6 +303,6 @@ export class EmbeddingAsub extends Module {
   }
   /** x [B,H,W,C3] → [B,H/2,W/2,C4]. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => tf.add(this.bn.forward(this.conv.forward(x)), this.attn.forward(x)));
+    return tf.tidy(() => tf.add(convBn(this.conv, this.bn, x), this.attn.forward(x)));
   }
 }

@@ -8,6 +8,7 @@ import { Module } from '../core/module.ts';
 import { type Rng, reinit, truncNormal } from '../core/init.ts';
 import { Conv2d, type Conv2dOptions } from '../layers/conv.ts';
 import { BatchNorm2d } from '../layers/norm.ts';
+import { convBn } from '../layers/conv_bn.ts';
 import { gelu } from '../../ops/activation.ts';
 
 /** Numbered container (torch nn.Sequential / nn.ModuleList): children are named '0', '1', …. */
@@ -40,9 +41,8 @@ export class ConvNorm extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = this.conv.forward(this.preGelu ? gelu(x) : x);
-      if (this.bn) y = this.bn.forward(y);
-      return y;
+      const xin = this.preGelu ? gelu(x) : x;
+      return this.bn ? convBn(this.conv, this.bn, xin) : this.conv.forward(xin);
     });
   }
 }
@@ -67,8 +67,8 @@ export class Stem extends Module {
   /** x [B,H,W,3] → [B,H/4,W/4,C]. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const y = gelu(this.bn1.forward(this.conv1.forward(x))); // (B, H/2, W/2, C/2)
-      return gelu(this.bn2.forward(this.conv2.forward(y))); // (B, H/4, W/4, C)
+      const y = gelu(convBn(this.conv1, this.bn1, x)); // (B, H/2, W/2, C/2)
+      return gelu(convBn(this.conv2, this.bn2, y)); // (B, H/4, W/4, C)
     });
   }
 }
@@ -100,9 +100,9 @@ export class Mlp extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = gelu(this.norm1.forward(this.fc1.forward(x))); // (B, H, W, hidden)
-      y = gelu(this.midNorm.forward(this.mid.forward(y))); // (B, H, W, hidden)
-      return this.norm2.forward(this.fc2.forward(y)); // (B, H, W, C)
+      let y = gelu(convBn(this.fc1, this.norm1, x)); // (B, H, W, hidden)
+      y = gelu(convBn(this.mid, this.midNorm, y)); // (B, H, W, hidden)
+      return convBn(this.fc2, this.norm2, y); // (B, H, W, C)
     });
   }
 }
@@ -157,6 +157,6 @@ export class Embedding extends Module {
     this.norm = this.child('norm', new BatchNorm2d(outChannels));
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.norm.forward(this.proj.forward(x)));
+    return tf.tidy(() => convBn(this.proj, this.norm, x));
   }
 }

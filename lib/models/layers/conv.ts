@@ -57,9 +57,12 @@ export class Conv2d extends Module {
 
   /** x [B,H,W,Cin] → [B,H',W',Cout]. */
   forward(x: tf.Tensor4D): tf.Tensor4D {
+    return this.forwardWith(x, this.weight as tf.Tensor4D, this.bias as tf.Tensor1D | undefined);
+  }
+
+  /** This conv's geometry and trace scope with other weights (e.g. a folded BatchNorm). */
+  forwardWith(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | undefined): tf.Tensor4D {
     const args = { stride: this.stride, padding: this.padding, dilation: this.dilation };
-    const w = this.weight as tf.Tensor4D;
-    const b = this.bias as tf.Tensor1D | undefined;
     return this.depthwise
       ? depthwiseConv2d(x, w, b, args, this.path)
       : conv2d(x, w, b, args, this.path);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.ts';
 import { Conv2d, type Conv2dOptions } from './conv.ts';
 import { BatchNorm2d, GroupNorm } from './norm.ts';
+import { convBn } from './conv_bn.ts';
 
 export type NormSpec = { type: 'GN'; groups: number } | { type: 'BN' } | { type: 'none' };
 export type Activation = 'relu' | 'none';
@@ -32,8 +33,9 @@ export class ConvModule extends Module {
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = this.conv.forward(x);
-      if (this.norm) y = this.norm.forward(y);
+      let y: tf.Tensor4D;
+      if (this.norm instanceof BatchNorm2d) y = convBn(this.conv, this.norm, x);
+      else y = this.norm ? this.norm.forward(this.conv.forward(x)) : this.conv.forward(x);
       return this.act === 'relu' ? tf.relu(y) : y;
     });
   }

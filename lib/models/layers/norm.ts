@@ -3,12 +3,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.ts';
 import { batchNormApply, groupNorm, layerNorm } from '../../ops/norm.ts';
 
+/** A conv's weights with an eval-mode BN folded in, and the dataIds they were computed from. */
+export interface FoldedConvBn {
+  ids: readonly (object | undefined)[];
+  weight: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+
 export class BatchNorm2d extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
   readonly runningMean: tf.Variable;
   readonly runningVar: tf.Variable;
   readonly numBatchesTracked: tf.Variable;
+  /** Owned by lib/models/layers/conv_bn.ts (eval-mode conv+BN folding); freed by clearCache. */
+  foldCache?: FoldedConvBn;
 
   constructor(
     readonly channels: number,
@@ -51,6 +60,13 @@ export class BatchNorm2d extends Module {
     mean.dispose();
     variance.dispose();
     return y;
+  }
+
+  override clearCache(): void {
+    if (!this.foldCache) return;
+    this.foldCache.weight.dispose();
+    this.foldCache.bias.dispose();
+    this.foldCache = undefined;
   }
 }
 
