@@ -139,7 +139,11 @@ for (let y = 0; y < H; y++)
     }
   }
 const pngPath = await savePng('00_quickstart', { data: out, width: 3 * W, height: H, channels: 3 });
-await show({ png: await pngBytes({ data: out, width: 3 * W, height: H, channels: 3 }) });
+const small = await pngBytes(
+  { data: out, width: 3 * W, height: H, channels: 3 },
+  { maxWidth: 900 },
+);
+await show({ png: small });
 console.log(`saved ${pngPath}`);
 
 // %%

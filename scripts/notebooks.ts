@@ -8,7 +8,7 @@
  *   (`sync --check` is the same as `check`)
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Cell {
@@ -146,5 +146,5 @@ function main(argv: string[]): number {
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1]))
   process.exit(main(process.argv.slice(2)));

@@ -1,269 +1,184 @@
 /**
- * `npm run reproduce`: regenerate what this workspace can measure offline and write
- * results/tables/*.{md,csv} and results/REPORT.md, every cell tagged measured / proxy / quoted.
- *   1. complexity (params, GFLOPs under both conventions) of every model in Tables 2, 3, 4, 6, 7;
- *   2. a proxy training run of OffSeg-T on the built-in dataset (the quick-start).
- * `--quick` shortens the proxy run; `--skip-train` skips it. (The per-table notebooks of issue
- * #6 will take over this job; until then this script is the main entry.)
+ * `npm run reproduce`: execute every notebook headlessly with Jupyter (tslab kernel), in order,
+ * then write results/REPORT.md from the notebooks' sections (issue #6 §3).
+ *   1. compile lib/ for the notebooks (npm run build:notebooks);
+ *   2. check Jupyter + Chromium (install them from apt when root, else print the command);
+ *      write the tslab kernel spec into .cache/jupyter;
+ *   3. check that every notebooks/NN-*.ipynb matches its .ts source;
+ *   4. execute each notebook with nbconvert, executed copies in results/notebooks/;
+ *   5. results/REPORT.md = header + results/report/*.md, then check every expected artefact
+ *      (lib/report/artefacts.ts).
+ * `--quick` runs the notebooks with OFFSEG_QUICK=1 (tiny schedules), `--skip-train` with
+ * OFFSEG_SKIP_TRAIN=1 (proxy notebooks use cached runs or say "not run"), `--only 00,06` runs
+ * a subset (REPORT.md keeps the other sections already in results/report/).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { selectBackend, describeBackend } from '../lib/backend/select.ts';
-import { createModel } from '../lib/models/registry.ts';
-import { countFlopsAll } from '../lib/analysis/complexity.ts';
-import { TABLE2, TABLE3, TABLE4, TABLE6, TABLE7 } from '../lib/report/paper.ts';
-import { toMarkdown, writeTable, type Table } from '../lib/report/table.ts';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describeBackend, selectBackend } from '../lib/backend/select.ts';
+import { repoRoot } from '../lib/paths.ts';
+import { EXPECTED, artefactsOf, missingArtefacts } from '../lib/report/artefacts.ts';
+import {
+  APT_COMMAND,
+  buildNotebookLib,
+  executeNotebook,
+  jupyterMissing,
+  writeKernelSpec,
+} from '../lib/report/jupyter.ts';
+import { resultsDir } from '../lib/report/paths.ts';
+import { TAGS_NOTE } from '../lib/report/paper_tables.ts';
+import { notebookSources, syncNotebooks } from './notebooks.ts';
 
-const FLAGS = ['--quick', '--skip-train'];
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log('Usage: npm run reproduce [-- --quick] [-- --skip-train]');
-  process.exit(0);
-}
-const unknown = process.argv.slice(2).filter((a) => !FLAGS.includes(a));
-if (unknown.length) {
-  console.error(
-    `reproduce: unknown option ${unknown.join(' ')} (valid: ${FLAGS.join(', ')}, --help)`,
-  );
-  process.exit(2);
-}
-const quick = process.argv.includes('--quick');
-const skipTrain = process.argv.includes('--skip-train');
-const OUT = 'results';
-const TABLES = join(OUT, 'tables');
+const USAGE = `Usage: npm run reproduce [-- --quick] [-- --skip-train] [-- --only 00,06]
+  --quick       tiny schedules (OFFSEG_QUICK=1), under 10 minutes
+  --skip-train  no proxy training (OFFSEG_SKIP_TRAIN=1): cached runs or "not run"
+  --only LIST   execute only the notebooks whose number is in LIST (comma-separated)`;
 
-const backend = await selectBackend();
+function parseArgs(argv: string[]): { quick: boolean; skipTrain: boolean; only?: string[] } {
+  const out: { quick: boolean; skipTrain: boolean; only?: string[] } = {
+    quick: false,
+    skipTrain: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (a === '--quick') out.quick = true;
+    else if (a === '--skip-train') out.skipTrain = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
+      if (!v || !/^\d{2}(,\d{2})*$/.test(v)) {
+        console.error('reproduce: --only takes notebook numbers, e.g. --only 00,06');
+        process.exit(2);
+      }
+      out.only = v.split(',');
+    } else {
+      console.error(
+        `reproduce: unknown option ${a} (valid: --quick, --skip-train, --only, --help)`,
+      );
+      process.exit(2);
+    }
+  }
+  return out;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const root = repoRoot();
+const log = (s: string) => console.log(`[reproduce] ${s}`);
 const t0 = Date.now();
 
-interface Measured {
-  params: number;
-  fvcore: number;
-  paper: number;
-}
-const cache = new Map<string, Measured>();
-async function compute(name: string, k: number, size: [number, number]): Promise<Measured> {
-  const key = `${name}/${k}/${size.join('x')}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const m = createModel(name, { numClasses: k });
-  const { reports } = await countFlopsAll(m, { size, mode: 'dry-run' });
-  const r = {
-    params: m.numParams() / 1e6,
-    fvcore: reports.fvcore.gflops,
-    paper: reports['offseg-paper'].gflops,
-  };
-  m.dispose();
-  tf.disposeVariables();
-  cache.set(key, r);
-  process.stderr.write(
-    `[reproduce] ${key}: ${r.params.toFixed(3)} M, fvcore ${r.fvcore.toFixed(2)} G, offseg-paper ${r.paper.toFixed(2)} G\n`,
-  );
-  return r;
-}
+// 1. The compiled library the notebooks import.
+log('compiling lib/ for the notebooks (npm run build:notebooks)');
+buildNotebookLib();
 
-const NOT_RUN: Measured = { params: NaN, fvcore: NaN, paper: NaN };
-function measure(name: string, k: number, size: [number, number]): Measured {
-  return cache.get(`${name}/${k}/${size.join('x')}`) ?? NOT_RUN;
-}
-
-// Measure everything first. Dry-run tracing runs the real forward with shape-only kernels.
-const JOBS: [string, number, [number, number]][] = [
-  ...['offseg-t', 'offseg-b', 'offseg-l'].flatMap((n) => [
-    [n, 150, [512, 512]] as [string, number, [number, number]],
-    [n, 19, [1024, 2048]] as [string, number, [number, number]],
-  ]),
-  ...[
-    ...Object.keys(TABLE3),
-    ...Object.keys(TABLE4),
-    ...Object.keys(TABLE6),
-    ...Object.keys(TABLE7).map((c) => `offseg-t-pp-c${c}`),
-  ].map((n) => [n, 150, [512, 512]] as [string, number, [number, number]]),
-];
-for (const [n, k, size] of JOBS) await compute(n, k, size);
-
-const TAGS =
-  'Tags: **measured** = computed by this code here; **quoted** = copied from the paper; **proxy** = trained here on the built-in dataset (not comparable to ADE20K numbers).';
-const tables: Table[] = [];
-
-// Table 2: OffSeg-T/B/L.
-{
-  const rows = (['offseg-t', 'offseg-b', 'offseg-l'] as const).map((n) => {
-    const a = measure(n, 150, [512, 512]);
-    const c = measure(n, 19, [1024, 2048]);
-    const p = TABLE2[n];
-    return [
-      n,
-      p.params,
-      a.params,
-      p.adeFlops,
-      a.paper,
-      a.fvcore,
-      p.csFlops,
-      c.paper,
-      c.fvcore,
-      p.adeMIoU,
-      p.csMIoU,
-      p.cocoMIoU,
-    ];
-  });
-  tables.push({
-    title: 'Table 2 — OffSeg complexity (ADE20K K=150 @512², Cityscapes K=19 @1024×2048)',
-    columns: [
-      'model',
-      'params M (quoted)',
-      'params M (measured)',
-      'ADE GFLOPs (quoted)',
-      'ADE GFLOPs offseg-paper (measured)',
-      'ADE GFLOPs fvcore (measured)',
-      'CS GFLOPs (quoted)',
-      'CS GFLOPs offseg-paper (measured)',
-      'CS GFLOPs fvcore (measured)',
-      'ADE mIoU (quoted)',
-      'CS mIoU (quoted)',
-      'COCO mIoU (quoted)',
-    ],
-    rows,
-    notes: [
-      "offseg-paper = convs, GN/LN, interpolation and grid-sample; no matmul/linear, no BatchNorm (what the paper's OffSeg rows follow, offseg.md §2.5). fvcore = mmseg 1.x / mmengine counting. CARAFE's gather work is not counted by either.",
-      'mIoU cells are quoted: evaluating them needs the released checkpoints and the datasets (`npx offseg eval --config configs/offseg/… --checkpoint …`).',
-    ],
-  });
-}
-
-// Tables 3 and 4: retrofits.
-for (const [title, table] of [
-  ['Table 3 — SegNeXt ± Offset Learning (ADE20K K=150 @512²)', TABLE3],
-  ['Table 4 — SegFormer ± Offset Learning (ADE20K K=150 @512²)', TABLE4],
-] as const) {
-  const rows = Object.entries(table).map(([n, p]) => {
-    const a = measure(n, 150, [512, 512]);
-    return [n, p.params, a.params, p.adeFlops, a.fvcore, p.adeMIoU];
-  });
-  tables.push({
-    title,
-    columns: [
-      'model',
-      'params M (quoted)',
-      'params M (measured)',
-      'GFLOPs (quoted)',
-      'GFLOPs fvcore (measured)',
-      'ADE mIoU (quoted)',
-    ],
-    rows,
-    notes: [
-      "The retrofit tables mix baseline numbers copied from mmseg/original papers with the authors' measurements (offseg.md §2.5); SegFormer decoder width is 256 for B0–B5 (mmseg 1.x).",
-    ],
-  });
-}
-
-// Table 6: components.
-tables.push({
-  title: 'Table 6 — OffSeg-T components (ADE20K K=150 @512²)',
-  columns: [
-    'model',
-    'variant',
-    'params M (quoted)',
-    'params M (measured)',
-    'GFLOPs (quoted)',
-    'GFLOPs offseg-paper (measured)',
-    'ADE mIoU (quoted)',
-  ],
-  rows: Object.entries(TABLE6).map(([n, p]) => {
-    const a = measure(n, 150, [512, 512]);
-    return [n, p.label, p.params, a.params, p.gflops, a.paper, p.adeMIoU];
-  }),
-  notes: [
-    'Row 1 ("simple conv pixel decoder") is our design: the paper gives only its totals (see lib/models/heads/offseg_head.ts).',
-  ],
-});
-
-// Table 7: channel sweep.
-tables.push({
-  title: 'Table 7 — per-pixel classifier, align width C (ADE20K K=150 @512²)',
-  columns: [
-    'C',
-    'params M (quoted)',
-    'params M (measured)',
-    'GFLOPs (quoted)',
-    'GFLOPs offseg-paper (measured)',
-    'ADE mIoU (quoted)',
-  ],
-  rows: Object.entries(TABLE7).map(([c, p]) => {
-    const a = measure(`offseg-t-pp-c${c}`, 150, [512, 512]);
-    return [Number(c), p.params, a.params, p.gflops, a.paper, p.adeMIoU];
-  }),
-});
-
-const names = [
-  'table2_offseg',
-  'table3_segnext',
-  'table4_segformer',
-  'table6_components',
-  'table7_channels',
-];
-tables.forEach((t, i) => writeTable(TABLES, names[i], t));
-
-// Proxy training on the built-in dataset.
-let proxy = '';
-if (!skipTrain) {
-  const work = join('work_dirs', `reproduce-quickstart${quick ? '-quick' : ''}-${Date.now()}`);
-  const extra = quick
-    ? [
-        '--cfg-options',
-        'schedule.iterations=20',
-        'runtime.evalInterval=20',
-        'data.test.maxImages=20',
-      ]
-    : [];
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'lib/cli/main.ts',
-      'train',
-      '--config',
-      'configs/builtin/offseg-t_builtin-128_quick.json',
-      '--work-dir',
-      work,
-      ...extra,
-    ],
-    { stdio: 'inherit' },
-  );
-  if (r.status !== 0) {
-    process.stderr.write(`[reproduce] the proxy training failed (exit ${r.status}); see ${work}\n`);
-    process.exit(r.status ?? 1);
+// 2. Jupyter, Chromium and the kernel spec.
+let missing = jupyterMissing();
+if (missing.length) {
+  if (process.getuid?.() === 0) {
+    log(`missing ${missing.join(', ')}: ${APT_COMMAND}`);
+    const apt = (a: string[]) => spawnSync('apt-get', a, { stdio: 'inherit' }).status === 0;
+    if (!apt(APT_COMMAND.split(' ').slice(1))) {
+      apt(['update']);
+      apt(APT_COMMAND.split(' ').slice(1));
+    }
+    missing = jupyterMissing();
   }
-  const evalFile = join(work, 'final_eval.json');
-  if (existsSync(evalFile)) {
-    const e = JSON.parse(readFileSync(evalFile, 'utf8')) as {
-      mIoU: number;
-      aAcc: number;
-      mAcc: number;
-      numImages: number;
-    };
-    mkdirSync(join(OUT, 'proxy'), { recursive: true });
-    writeFileSync(
-      join(OUT, 'proxy', `quickstart${quick ? '-quick' : ''}.json`),
-      JSON.stringify(e, null, 2),
+  if (missing.length) {
+    console.error(
+      `reproduce: missing ${missing.join(', ')}. Install them (as root) with:\n  ${APT_COMMAND}`,
     );
-    proxy = `### Proxy run — OffSeg-T trained from scratch on the built-in dataset (**proxy**)\n\nConfig \`configs/builtin/offseg-t_builtin-128_quick.json\`${quick ? ' (shortened with --quick)' : ''}; ${e.numImages} validation images: mIoU **${e.mIoU}**, aAcc ${e.aAcc}, mAcc ${e.mAcc}. Not comparable to any ADE20K number. Run folder: \`${work}\`.\n`;
+    process.exit(2);
   }
 }
+log(`tslab kernel spec: ${writeKernelSpec()}`);
 
+// 3. Notebooks in sync with their sources (the selected ones under --only).
+const nbDir = join(root, 'notebooks');
+const stems = notebookSources(nbDir).map((f) => basename(f, '.ts'));
+const selected = args.only ? stems.filter((s) => args.only!.includes(s.slice(0, 2))) : stems;
+if (!selected.length) {
+  console.error(`reproduce: no notebook matches --only ${args.only!.join(',')}`);
+  process.exit(2);
+}
+const stale = syncNotebooks(nbDir, false).stale.filter((f) =>
+  selected.includes(basename(f, '.ipynb')),
+);
+if (stale.length) {
+  console.error(
+    `reproduce: ${stale.map((s) => basename(s)).join(', ')} out of date with the .ts source; run: npx tsx scripts/notebooks.ts sync`,
+  );
+  process.exit(1);
+}
+const unlisted = stems.filter((s) => !artefactsOf(s));
+if (unlisted.length)
+  log(`note: ${unlisted.join(', ')} not in lib/report/artefacts.ts (outputs not checked)`);
+const absent = EXPECTED.map((a) => a.notebook).filter((n) => !stems.includes(n));
+
+// 4. Execute in order.
+const results = resultsDir();
+const reportDir = resultsDir('report');
+if (!args.only)
+  for (const f of readdirSync(reportDir)) if (f.endsWith('.md')) rmSync(join(reportDir, f));
+const env = {
+  OFFSEG_QUICK: args.quick ? '1' : '0',
+  OFFSEG_SKIP_TRAIN: args.skipTrain ? '1' : '0',
+  OFFSEG_RESULTS_DIR: results,
+};
+const elapsed: [string, number][] = [];
+for (const stem of selected) {
+  log(`executing notebooks/${stem}.ipynb${args.quick ? ' (quick)' : ''}`);
+  const r = await executeNotebook(join(nbDir, `${stem}.ipynb`), {
+    outDir: resultsDir('notebooks'),
+    env,
+    cellTimeout: args.quick ? 1800 : 5400,
+  });
+  if (!r.ok) {
+    console.error(`\nreproduce: notebook ${stem} failed after ${(r.ms / 1000).toFixed(0)} s:\n`);
+    console.error(r.error);
+    console.error(`\nRun it alone: OFFSEG_QUICK=1 node --import tsx notebooks/${stem}.ts`);
+    process.exit(1);
+  }
+  elapsed.push([stem, r.ms]);
+  log(`${stem}: ${(r.ms / 1000).toFixed(1)} s`);
+}
+
+// 5. REPORT.md and the artefact check.
+const backend = await selectBackend();
+const git = (a: string[]) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout.trim();
+const commit = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' (with local changes)' : '';
+const sections = readdirSync(reportDir)
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => readFileSync(join(reportDir, f), 'utf8').trim());
+const cmd = `npm run reproduce${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
 const report = [
   '# OffSeg-ts reproduction report',
   '',
-  `Generated by \`npm run reproduce${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}\` on ${new Date().toISOString()} with backend ${describeBackend(backend)} in ${((Date.now() - t0) / 60000).toFixed(1)} min.`,
+  `Generated by \`${cmd}\` on ${new Date().toISOString()}, commit ${commit}${dirty}, backend ${describeBackend(backend)}, ${args.quick ? '**quick** run (tiny schedules: proxy numbers are smoke tests)' : 'full run'}${args.skipTrain ? ', proxy training skipped' : ''}; ${((Date.now() - t0) / 60000).toFixed(1)} min in all.`,
   '',
-  TAGS,
+  TAGS_NOTE,
   '',
   'Model parity: `npm run test:parity` compares OffSeg-T and its modules with the official implementation (see README).',
   '',
-  ...tables.map(toMarkdown),
-  proxy,
+  '| notebook | executed in (s) |',
+  '|---|---|',
+  ...elapsed.map(([s, ms]) => `| [${s}](notebooks/${s}.ipynb) | ${(ms / 1000).toFixed(1)} |`),
+  '',
+  ...sections.flatMap((s) => [s, '']),
 ].join('\n');
-mkdirSync(OUT, { recursive: true });
-writeFileSync(join(OUT, 'REPORT.md'), report);
-console.log(`[reproduce] wrote ${TABLES}/*.md|csv and ${join(OUT, 'REPORT.md')}`);
+writeFileSync(join(results, 'REPORT.md'), report);
+log(`wrote ${join(results, 'REPORT.md')} (${sections.length} sections)`);
+
+const checked = EXPECTED.filter((a) => selected.includes(a.notebook));
+const lost = missingArtefacts(results, checked, { executed: true });
+const problems = [
+  ...lost.map((f) => `missing results/${f}`),
+  ...(args.only ? [] : absent.map((n) => `missing notebook notebooks/${n}.ts`)),
+];
+if (problems.length) {
+  console.error(`reproduce: incomplete:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+log(`done in ${((Date.now() - t0) / 60000).toFixed(1)} min; every expected artefact present`);

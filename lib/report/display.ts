@@ -64,7 +64,7 @@ export async function show(item: Showable): Promise<void> {
       return;
     }
     try {
-      d.png(await renderPng(item));
+      d.png(await renderPng(item, 1));
     } catch (e) {
       d.text(`[figure] ${figureTitle(item)} not rendered inline: ${(e as Error).message}`);
     }

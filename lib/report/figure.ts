@@ -142,15 +142,15 @@ export type ImageInput =
       channels: 1 | 3 | 4;
     };
 
-/** PNG bytes of a plain image. */
-export async function pngBytes(img: ImageInput): Promise<Buffer> {
-  if (Buffer.isBuffer(img)) return sharp(img).png().toBuffer();
-  const { data, width, height, channels } = img;
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
-    raw: { width, height, channels },
-  })
-    .png()
-    .toBuffer();
+/** PNG bytes of a plain image, optionally shrunk to at most `maxWidth` (inline display). */
+export async function pngBytes(img: ImageInput, opts: { maxWidth?: number } = {}): Promise<Buffer> {
+  let s = Buffer.isBuffer(img)
+    ? sharp(img)
+    : sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+        raw: { width: img.width, height: img.height, channels: img.channels },
+      });
+  if (opts.maxWidth) s = s.resize({ width: opts.maxWidth, withoutEnlargement: true });
+  return s.png().toBuffer();
 }
 
 /** Write results/figures/<name>.png from a plain image (qualitative figures); returns the path. */

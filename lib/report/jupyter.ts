@@ -1,0 +1,162 @@
+/**
+ * Headless Jupyter for the notebooks (issue #6 §3, stack.md §Jupyter): Debian's nbconvert /
+ * nbclient (python at /usr/bin/python3) executing notebooks on the tslab kernel, whose spec is
+ * written inside the checkout (.cache/jupyter, passed as JUPYTER_PATH) so nothing is
+ * registered for the user. Also runs a notebook source as a plain script (tsx).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { repoRoot } from '../paths.ts';
+
+export const PYTHON = '/usr/bin/python3';
+export const NBCONVERT = '/usr/bin/jupyter-nbconvert';
+export const CHROMIUM_BIN = '/usr/bin/chromium';
+export const APT_PACKAGES = [
+  'jupyter-client',
+  'jupyter-nbconvert',
+  'python3-nbclient',
+  'python3-nbformat',
+  'chromium',
+];
+export const APT_COMMAND = `apt-get install -y ${APT_PACKAGES.join(' ')}`;
+
+/** What is missing for headless execution (empty = ready). */
+export function jupyterMissing(): string[] {
+  const missing: string[] = [];
+  if (!existsSync(NBCONVERT)) missing.push(NBCONVERT);
+  if (!existsSync(PYTHON)) missing.push(PYTHON);
+  else if (spawnSync(PYTHON, ['-c', 'import nbclient, nbformat'], { stdio: 'ignore' }).status !== 0)
+    missing.push('python3-nbclient / python3-nbformat');
+  if (!existsSync(CHROMIUM_BIN)) missing.push(CHROMIUM_BIN);
+  return missing;
+}
+
+/** The folder given to Jupyter as JUPYTER_PATH (holds kernels/tslab/kernel.json). */
+export function jupyterPath(): string {
+  return join(repoRoot(), '.cache', 'jupyter');
+}
+
+/** Write the tslab kernel spec for this checkout; returns its path. */
+export function writeKernelSpec(): string {
+  const tslab = join(repoRoot(), 'node_modules', '.bin', 'tslab');
+  if (!existsSync(tslab)) throw new Error(`${tslab} not found: run npm ci first`);
+  const dir = join(jupyterPath(), 'kernels', 'tslab');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'kernel.json');
+  const spec = {
+    argv: [tslab, 'kernel', '--config-path', '{connection_file}'],
+    display_name: 'TypeScript',
+    language: 'typescript',
+  };
+  writeFileSync(file, JSON.stringify(spec, null, 1) + '\n');
+  return file;
+}
+
+export interface RunResult {
+  ok: boolean;
+  ms: number;
+  /** On failure: the failing cell and the error, as nbconvert / the script reported them. */
+  error?: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  echo: boolean,
+): Promise<RunResult> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: repoRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (b: Buffer, to: NodeJS.WriteStream) => {
+      out = (out + b.toString()).slice(-200_000);
+      if (echo) to.write(b);
+    };
+    p.stdout.on('data', (b: Buffer) => keep(b, process.stdout));
+    p.stderr.on('data', (b: Buffer) => keep(b, process.stderr));
+    p.on('close', (code) => {
+      const ms = Date.now() - t0;
+      resolve(code === 0 ? { ok: true, ms } : { ok: false, ms, error: failure(out, code) });
+    });
+  });
+}
+
+/** The useful part of a failure: nbclient's "following cell" block, else the output's tail. */
+export function failure(output: string, code: number | null): string {
+  const at = output.indexOf('An error occurred while executing the following cell');
+  const text = at >= 0 ? output.slice(at) : output;
+  const lines = text.trimEnd().split('\n');
+  const shown = at >= 0 ? lines.slice(0, 80) : lines.slice(-40);
+  return `${shown.join('\n')}\n(exit code ${code})`;
+}
+
+export interface ExecuteOptions {
+  /** Folder for the executed copy (same file name). */
+  outDir: string;
+  env?: NodeJS.ProcessEnv;
+  /** Per-cell timeout in seconds. */
+  cellTimeout?: number;
+  /** Echo nbconvert's output. */
+  echo?: boolean;
+}
+
+/** Execute one .ipynb headlessly on the tslab kernel; the executed copy goes to outDir. */
+export function executeNotebook(ipynb: string, opts: ExecuteOptions): Promise<RunResult> {
+  mkdirSync(opts.outDir, { recursive: true });
+  const args = [
+    '--to',
+    'notebook',
+    '--execute',
+    '--ExecutePreprocessor.kernel_name=tslab',
+    `--ExecutePreprocessor.timeout=${opts.cellTimeout ?? 3600}`,
+    '--output-dir',
+    opts.outDir,
+    '--output',
+    basename(ipynb, '.ipynb'),
+    ipynb,
+  ];
+  const env = { ...process.env, ...opts.env, JUPYTER_PATH: jupyterPath() };
+  return run(NBCONVERT, args, env, opts.echo ?? false);
+}
+
+/** Run a notebook source as a plain Node script (`node --import tsx notebooks/NN-x.ts`). */
+export function runNotebookScript(
+  ts: string,
+  opts: { env?: NodeJS.ProcessEnv; echo?: boolean } = {},
+): Promise<RunResult> {
+  const env = { ...process.env, ...opts.env };
+  return run(process.execPath, ['--import', 'tsx', ts], env, opts.echo ?? false);
+}
+
+function newestMtime(dir: string, keep: (f: string) => boolean): number {
+  let t = 0;
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    const s = statSync(p);
+    if (s.isDirectory()) t = Math.max(t, newestMtime(p, keep));
+    else if (keep(f)) t = Math.max(t, s.mtimeMs);
+  }
+  return t;
+}
+
+/** True when dist/lib (what the notebooks import) is missing or older than a lib/ source. */
+export function notebookLibStale(): boolean {
+  const dist = join(repoRoot(), 'dist', 'lib');
+  if (!existsSync(join(dist, 'models', 'registry.js'))) return true;
+  const src = newestMtime(
+    join(repoRoot(), 'lib'),
+    (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'),
+  );
+  return src > newestMtime(dist, (f) => f.endsWith('.js'));
+}
+
+/** `npm run build:notebooks` (scripts/build-notebook-lib.mjs); throws if it fails. */
+export function buildNotebookLib(): void {
+  const r = spawnSync(process.execPath, ['scripts/build-notebook-lib.mjs'], {
+    cwd: repoRoot(),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error('npm run build:notebooks failed (see above)');
+}

@@ -1,0 +1,165 @@
+/**
+ * The notebook plumbing of issue #6: tables through danfojs (CSV quoting, provenance tags),
+ * report sections, the percent-format ↔ .ipynb sync (drift is detected), the artefact list,
+ * and a Plotly figure saved as HTML (+ PNG when Chromium is installed).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useBackend } from '../../test/helpers/parity.ts';
+import { repoRoot } from '../paths.ts';
+import { frameCsv, saveTable, toDataFrame } from './frame.ts';
+import { isQuick, writeSection } from './section.ts';
+import { CHROMIUM, saveFigure, savePng } from './figure.ts';
+import { EXPECTED, expectedFiles, missingArtefacts } from './artefacts.ts';
+import { parsePercent, syncNotebooks, toIpynb } from '../../scripts/notebooks.ts';
+import type { Table } from './table.ts';
+
+await useBackend('cpu');
+
+const tmp = mkdtempSync(join(tmpdir(), 'offseg-report-'));
+process.env.OFFSEG_RESULTS_DIR = tmp;
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+const T: Table = {
+  title: 'demo',
+  columns: ['model', 'variant', 'params M (quoted)', 'params M (measured)'],
+  rows: [
+    ['a', 'conv decoder, per-pixel', 6.2, 6.222176],
+    ['b', 'say "hi"', 13, null],
+  ],
+};
+
+test('saveTable: CSV through danfojs (quoted text, empty NaN), Markdown beside it', () => {
+  const df = toDataFrame(T);
+  assert.deepEqual(df.columns, T.columns);
+  assert.deepEqual(df.shape, [2, 4]);
+  const csv = frameCsv(T);
+  assert.equal(
+    csv,
+    'model,variant,params M (quoted),params M (measured)\n' +
+      'a,"conv decoder, per-pixel",6.2,6.222176\n' +
+      'b,"say ""hi""",13,\n',
+  );
+  const { csv: c, md } = saveTable('demo', T);
+  assert.equal(c, join(tmp, 'tables', 'demo.csv'));
+  assert.equal(readFileSync(c, 'utf8'), csv);
+  assert.match(readFileSync(md, 'utf8'), /\| a \| conv decoder, per-pixel \| 6.20 \| 6.22 \|/);
+});
+
+test('saveTable: a numeric column without (measured|proxy|quoted) is refused', () => {
+  assert.throws(
+    () => saveTable('bad', { title: 'bad', columns: ['model', 'GFLOPs'], rows: [['x', 1]] }),
+    /must end with \(measured\), \(proxy\) or \(quoted\)/,
+  );
+});
+
+test('writeSection writes results/report/<id>.md; isQuick reads OFFSEG_QUICK', () => {
+  const f = writeSection('99-demo', 'Demo', 'body\n');
+  assert.equal(f, join(tmp, 'report', '99-demo.md'));
+  assert.equal(readFileSync(f, 'utf8'), '## Demo\n\nbody\n');
+  assert.throws(() => writeSection('demo', 't', 'x'), /must look like/);
+  const old = process.env.OFFSEG_QUICK;
+  process.env.OFFSEG_QUICK = '1';
+  assert.equal(isQuick(), true);
+  process.env.OFFSEG_QUICK = '0';
+  assert.equal(isQuick(), false);
+  process.env.OFFSEG_QUICK = old;
+});
+
+const SRC = `// %% [markdown]
+// # Title
+//
+// text **measured**
+
+// %%
+const a = 1;
+
+// %%
+// quoted: comment in code
+console.log(a);
+`;
+
+test('percent format: markdown and code cells', () => {
+  const cells = parsePercent(SRC);
+  assert.deepEqual(cells, [
+    { kind: 'markdown', source: '# Title\n\ntext **measured**' },
+    { kind: 'code', source: 'const a = 1;' },
+    { kind: 'code', source: '// quoted: comment in code\nconsole.log(a);' },
+  ]);
+  const nb = JSON.parse(toIpynb(SRC, '09-demo')) as {
+    cells: { id: string; cell_type: string; source: string[] }[];
+    metadata: { kernelspec: { name: string; language: string } };
+    nbformat: number;
+  };
+  assert.equal(nb.nbformat, 4);
+  assert.equal(nb.metadata.kernelspec.name, 'tslab');
+  assert.equal(nb.metadata.kernelspec.language, 'typescript');
+  assert.deepEqual(
+    nb.cells.map((c) => c.id),
+    ['09-demo-00', '09-demo-01', '09-demo-02'],
+  );
+  assert.deepEqual(nb.cells[0].source, ['# Title\n', '\n', 'text **measured**']);
+});
+
+test('notebook sync: check detects drift, sync fixes it; the repo notebooks are in sync', () => {
+  const dir = mkdtempSync(join(tmp, 'nb-'));
+  writeFileSync(join(dir, '09-demo.ts'), SRC);
+  writeFileSync(join(dir, 'notes.ts'), '// not a notebook');
+  assert.equal(syncNotebooks(dir, false).stale.length, 1); // no .ipynb yet
+  syncNotebooks(dir, true);
+  assert.deepEqual(syncNotebooks(dir, false), { stale: [], all: [join(dir, '09-demo.ipynb')] });
+  writeFileSync(join(dir, '09-demo.ts'), SRC + '\n// %%\nconsole.log(2);\n');
+  assert.deepEqual(syncNotebooks(dir, false).stale, [join(dir, '09-demo.ipynb')]);
+  // Ours (00–03, 06) must be committed in sync (the others are checked by npm run reproduce).
+  const repoNb = join(repoRoot(), 'notebooks');
+  const mine = /\/0[01236]-[^/]+\.ipynb$/;
+  assert.deepEqual(
+    syncNotebooks(repoNb, false).stale.filter((f) => mine.test(f)),
+    [],
+  );
+});
+
+test('artefact list: every notebook has a section; missing files are reported', () => {
+  const ids = EXPECTED.map((a) => a.section);
+  assert.equal(new Set(ids).size, ids.length);
+  const qs = EXPECTED.find((a) => a.notebook === '00-quickstart')!;
+  assert.deepEqual(expectedFiles(qs, { executed: true }), [
+    'report/00-quickstart.md',
+    'figures/00_quickstart.png',
+    'notebooks/00-quickstart.ipynb',
+  ]);
+  const dir = mkdtempSync(join(tmp, 'art-'));
+  assert.deepEqual(missingArtefacts(dir, [qs]), [
+    'report/00-quickstart.md',
+    'figures/00_quickstart.png',
+  ]);
+});
+
+test('saveFigure: self-contained HTML, PNG from Chromium; savePng for plain images', async () => {
+  const r = await saveFigure('demo', {
+    data: [{ type: 'scatter', x: [1, 2, 3], y: [3, 1, 2], name: '</script>' }],
+    layout: { title: { text: 'demo' }, width: 400, height: 300 },
+  });
+  const html = readFileSync(r.html, 'utf8');
+  assert.ok(html.length > 1_000_000, 'plotly.js is inlined');
+  assert.ok(!/<script[^>]+src=/.test(html), 'no external script');
+  assert.equal((html.match(/<\/script>/g) ?? []).length, 2, 'data cannot close the script');
+  if (existsSync(CHROMIUM)) {
+    const png = readFileSync(r.png!);
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    assert.equal(png.readUInt32BE(16), 800); // width × scale 2
+  } else {
+    assert.equal(r.png, undefined);
+    console.log(`[figure] ${CHROMIUM} missing: PNG not checked`);
+  }
+  const p = await savePng('plain', {
+    data: new Uint8Array(2 * 3 * 3).fill(9),
+    width: 3,
+    height: 2,
+    channels: 3,
+  });
+  assert.equal(readFileSync(p).readUInt32BE(20), 2);
+});
