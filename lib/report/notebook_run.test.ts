@@ -40,7 +40,7 @@ test(`notebooks/${NB}.ts runs as a plain script (quick) and writes its artefacts
     env: { ...env, OFFSEG_RESULTS_DIR: out },
   });
   console.log(`[notebook] ${NB} as a script: ${(r.ms / 1000).toFixed(1)} s`);
-  assert.ok(r.ok, r.error);
+  assert.ok(r.ok, r.error ?? 'failed');
   assert.deepEqual(missingArtefacts(out, [expected]), []);
   assert.match(readFileSync(join(out, 'report', `${expected.section}.md`), 'utf8'), /measured/);
 });
@@ -58,7 +58,7 @@ test(
       cellTimeout: 600,
     });
     console.log(`[notebook] ${NB} through nbconvert: ${(r.ms / 1000).toFixed(1)} s`);
-    assert.ok(r.ok, r.error);
+    assert.ok(r.ok, r.error ?? 'failed');
     assert.deepEqual(missingArtefacts(out, [expected], { executed: true }), []);
     const nb = JSON.parse(readFileSync(join(out, 'notebooks', `${NB}.ipynb`), 'utf8')) as {
       cells: { cell_type: string; outputs?: { output_type: string; data?: object }[] }[];
