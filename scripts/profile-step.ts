@@ -30,6 +30,8 @@ function arg(name: string, def: string): string {
 interface Cell {
   count: number;
   ms: number;
+  /** Longest single call (a GC pause or a memory grow shows up here). */
+  max: number;
 }
 
 class KernelClock {
@@ -45,9 +47,10 @@ class KernelClock {
   private readonly stack: number[] = [];
 
   private add(map: Map<string, Cell>, key: string, ms: number, n: number): void {
-    const c = map.get(key) ?? { count: 0, ms: 0 };
+    const c = map.get(key) ?? { count: 0, ms: 0, max: 0 };
     c.count += n;
     c.ms += ms;
+    c.max = Math.max(c.max, ms);
     map.set(key, c);
   }
 
@@ -107,11 +110,11 @@ function table(title: string, map: Map<string, Cell>, reps: number, top: number)
   const wd = Math.min(120, Math.max(44, ...rows.slice(0, top).map(([k]) => k.length)));
   const lines = [
     `${title} (per step, mean of ${reps}; kernel total ${(total / reps).toFixed(1)} ms)`,
-    `${'name'.padEnd(wd)} ${'count'.padStart(6)} ${'ms'.padStart(9)} ${'%'.padStart(6)}`,
+    `${'name'.padEnd(wd)} ${'count'.padStart(6)} ${'ms'.padStart(9)} ${'%'.padStart(6)} ${'max'.padStart(7)}`,
   ];
   for (const [k, c] of rows.slice(0, top)) {
     lines.push(
-      `${k.slice(0, wd).padEnd(wd)} ${(c.count / reps).toFixed(0).padStart(6)} ${(c.ms / reps).toFixed(1).padStart(9)} ${((100 * c.ms) / total).toFixed(1).padStart(6)}`,
+      `${k.slice(0, wd).padEnd(wd)} ${(c.count / reps).toFixed(0).padStart(6)} ${(c.ms / reps).toFixed(1).padStart(9)} ${((100 * c.ms) / total).toFixed(1).padStart(6)} ${c.max.toFixed(1).padStart(7)}`,
     );
   }
   if (rows.length > top) {
