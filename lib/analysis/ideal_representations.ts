@@ -20,6 +20,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Matrix, pseudoInverse } from 'ml-matrix';
 import type { OffSeg } from '../models/offseg.ts';
+import type { SegDataset } from '../data/dataset.ts';
+import { iterateTest } from '../data/loader.ts';
+import type { TestPipelineConfig } from '../data/transforms/pipeline.ts';
+import { IoUAccumulator, type IoUResult } from '../eval/iou_metric.ts';
 
 export interface IdealSolution {
   /** W* (K×C): row k is the ideal representation of class k for this image (0 if absent). */
@@ -142,4 +146,95 @@ export function decoderFeatures(
   const E = new Matrix(h * w, c);
   for (let i = 0; i < h * w; i++) for (let j = 0; j < c; j++) E.set(i, j, data[i * c + j]);
   return { E, h, w };
+}
+
+export interface IdealAnalysisOptions {
+  /** Test pipeline (keep-ratio resize + normalisation) applied to every image. */
+  pipeline: TestPipelineConfig;
+  /** Analyse at most this many images of the split (0 or undefined = all). */
+  limit?: number;
+  /** Class ids whose W* rows are compared across images (Fig. 3: six classes). */
+  classes: readonly number[];
+  /** Images per class for the similarity matrices (Fig. 3: 10). */
+  perClass: number;
+  /** A class counts as present in an image with at least this many pixels on the feature grid. */
+  minPixels: number;
+}
+
+export interface ClassSimilarity {
+  classId: number;
+  className: string;
+  /** Dataset indices of the images whose W* rows are compared. */
+  images: number[];
+  /** Cosine similarity of the W* rows (images × images). */
+  matrix: number[][];
+  meanOffDiagonal: number;
+}
+
+export interface IdealAnalysis {
+  /** mIoU etc. of argmax(W*·Eᵀ) against the ground truth on the feature grid, over the split. */
+  reconstruction: IoUResult;
+  similarity: ClassSimilarity[];
+  numImages: number;
+  /** Feature grid of the first image [h, w] and the channel count C. */
+  featureSize: [number, number];
+  channels: number;
+}
+
+/**
+ * Run the §3.2 analysis of `model` over a split: per image W* from the decoder features and the
+ * ground truth, its reconstruction scored over the whole split, and the W* rows of the chosen
+ * classes collected from the first `perClass` images that contain them (chosen from the ground
+ * truth only, so every model is compared on the same images).
+ */
+export async function analyseIdealRepresentations(
+  model: OffSeg,
+  dataset: SegDataset,
+  opts: IdealAnalysisOptions,
+): Promise<IdealAnalysis> {
+  model.eval();
+  const K = model.numClasses;
+  const acc = new IoUAccumulator({
+    numClasses: K,
+    classNames: [...dataset.classes],
+    ignoreIndex: dataset.ignoreIndex,
+  });
+  const rows = new Map<number, { images: number[]; w: Float64Array[] }>(
+    opts.classes.map((k) => [k, { images: [], w: [] }]),
+  );
+  let featureSize: [number, number] = [0, 0];
+  let channels = 0;
+  let n = 0;
+  for await (const s of iterateTest(dataset, opts.pipeline, { limit: opts.limit || undefined })) {
+    const x = tf.tensor4d(s.image, [1, s.height, s.width, 3]);
+    const { E, h, w } = decoderFeatures(model, x);
+    x.dispose();
+    if (n === 0) {
+      featureSize = [h, w];
+      channels = E.columns;
+    }
+    const labels = resampleLabels(s.label, s.oriHeight, s.oriWidth, h, w);
+    const v = validPixels(E, labels, dataset.ignoreIndex);
+    n++;
+    if (v.labels.length === 0) continue;
+    const { W, counts } = idealRepresentation(v.E, v.labels, K);
+    acc.update(reconstruct(W, v.E), v.labels);
+    for (const [k, r] of rows) {
+      if (counts[k] >= opts.minPixels && r.images.length < opts.perClass) {
+        r.images.push(s.index);
+        r.w.push(Float64Array.from(W.getRow(k)));
+      }
+    }
+  }
+  const similarity = [...rows].map(([k, r]) => {
+    const matrix = cosineSimilarity(r.w);
+    return {
+      classId: k,
+      className: dataset.classes[k],
+      images: r.images,
+      matrix,
+      meanOffDiagonal: meanOffDiagonal(matrix),
+    };
+  });
+  return { reconstruction: acc.compute(), similarity, numImages: n, featureSize, channels };
 }
