@@ -147,7 +147,7 @@ describe('PadV2 / DepthToSpace', () => {
   });
 });
 
-describe('Sum / Mean (leading axes via matrix product)', () => {
+describe('Sum / Mean (leading or middle axes, column sums)', () => {
   test('axis patterns, keepDims, int fallback, gradients', async () => {
     const a = rand([4, 6, 7, 5]);
     const b = rand([1, 9, 8, 6]);
@@ -166,6 +166,12 @@ describe('Sum / Mean (leading axes via matrix product)', () => {
         tf.mean(a()),
         tf.sum(a(), [0, 2]),
         tf.sum(i(), 0),
+        // Middle blocks with kept leading dims ([O, R, K] column sums).
+        tf.mean(a(), [1, 2], true),
+        tf.sum(a(), 1),
+        tf.mean(tf.reshape(a(), [4, 42, 5]), 1),
+        tf.sum(tf.reshape(a(), [4, 6, 1, 7, 5]), [1, 2, 3]),
+        tf.sum(tf.reshape(a(), [4, 1, 6, 7, 1, 5]), [2, 4]),
         tf.moments(a(), [0, 1, 2]).mean,
         tf.moments(a(), [0, 1, 2]).variance,
         ...tf.grads((x: tf.Tensor) => tf.sum(tf.square(tf.add(x, tf.mean(x, [0, 1, 2])))))([a()]),

@@ -41,7 +41,14 @@ export function batchNormApply(
   });
 }
 
-/** GroupNorm over NHWC: statistics per (sample, group) over H, W and the group's channels. */
+/**
+ * GroupNorm over NHWC: statistics per (sample, group) over H, W and the group's channels.
+ *
+ * Written for the WASM backend's fast paths (issue #5 item 3): per-channel sums over the pixels
+ * ([B, H·W, C] reduced on axis 1, a column sum), the few channels of a group summed on the tiny
+ * [B, G, C/G] result, and only [B, H·W, C] ∘ [B, 1, C] broadcasts — no 5-D broadcasts or
+ * transposed reductions. The variance is two-pass (mean of squared deviations), as torch.
+ */
 export function groupNorm(
   x: tf.Tensor4D,
   groups: number,
@@ -53,11 +60,20 @@ export function groupNorm(
   recordOp('group_norm', 5 * x.size, scope, [x.shape]);
   return tf.tidy(() => {
     const [b, h, w, c] = x.shape;
+    const cg = c / groups;
+    const n = h * w * cg; // elements per (sample, group)
     // PyTorch groups are contiguous channel blocks: channel c is in group floor(c / (C/G)).
-    const xg = tf.reshape(x, [b, h, w, groups, c / groups]); // (B, H, W, G, C/G)
-    const { mean, variance } = tf.moments(xg, [1, 2, 4], true);
-    const y = tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(tf.reshape(y, [b, h, w, c]), gamma), beta) as tf.Tensor4D;
+    const x3 = tf.reshape(x, [b, h * w, c]); // (B, HW, C)
+    /** Per-(sample, group) mean of t [B, HW, C], expanded back to channels: (B, 1, C). */
+    const groupMean = (t: tf.Tensor): tf.Tensor => {
+      const perChannel = tf.reshape(tf.sum(t, 1), [b, groups, cg]); // (B, G, C/G)
+      const g = tf.div(tf.sum(perChannel, 2, true), n); // (B, G, 1)
+      return tf.reshape(tf.broadcastTo(g, [b, groups, cg]), [b, 1, c]); // (B, 1, C)
+    };
+    const d = tf.sub(x3, groupMean(x3)); // (B, HW, C) deviations
+    const variance = groupMean(tf.square(d)); // (B, 1, C), biased as torch
+    const a = tf.mul(tf.rsqrt(tf.add(variance, eps)), gamma); // (B, 1, C)
+    return tf.reshape(tf.add(tf.mul(d, a), beta), [b, h, w, c]) as tf.Tensor4D; // (B, H, W, C)
   });
 }
 
