@@ -169,7 +169,7 @@ model.dispose();
 // ## Report section
 
 // %%
-// Writes results/report/00-quickstart.md (collected into results/REPORT.md by npm run reproduce).
+// measured + quoted (the numbers above, no new ones): writes results/report/00-quickstart.md for REPORT.md
 writeSection(
   '00-quickstart',
   'Quick start — OffSeg-T end to end (notebook 00-quickstart)',

@@ -65,7 +65,7 @@ await show(miou.table);
 // ## Report section
 
 // %%
-// Writes results/report/01-table2.md (collected into results/REPORT.md by npm run reproduce).
+// measured + quoted (the numbers above, no new ones): writes results/report/01-table2.md for REPORT.md
 writeSection(
   '01-table2',
   'Table 2 — OffSeg-T/B/L (notebook 01-table2-offseg)',

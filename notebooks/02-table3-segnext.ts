@@ -90,7 +90,7 @@ await show(miou.table);
 // ## Report section
 
 // %%
-// Writes results/report/02-table3.md (collected into results/REPORT.md by npm run reproduce).
+// measured + quoted (the numbers above, no new ones): writes results/report/02-table3.md for REPORT.md
 writeSection(
   '02-table3',
   'Table 3 — SegNeXt ± OL (notebook 02-table3-segnext)',

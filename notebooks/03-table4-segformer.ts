@@ -90,7 +90,7 @@ await show(miou.table);
 // ## Report section
 
 // %%
-// Writes results/report/03-table4.md (collected into results/REPORT.md by npm run reproduce).
+// measured + quoted (the numbers above, no new ones): writes results/report/03-table4.md for REPORT.md
 writeSection(
   '03-table4',
   'Table 4 — SegFormer ± OL (notebook 03-table4-segformer)',

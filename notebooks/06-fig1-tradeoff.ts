@@ -86,7 +86,7 @@ await show(points);
 // ## The figure — x **measured** (two conventions) or **quoted**, y **quoted**
 
 // %%
-// Plotly figure → results/figures/fig1_tradeoff.{html,png}
+// measured x (GFLOPs), quoted y (mIoU): Plotly figure → results/figures/fig1_tradeoff.{html,png}
 const label = (r: Row) => `OffSeg-${r.model.slice('offseg-'.length).toUpperCase()}`;
 const offsegTrace = (conv: 'paper' | 'fvcore', name: string, dash: string, color: string) => ({
   type: 'scatter',
@@ -151,7 +151,7 @@ await show(fig);
 // ## Report section
 
 // %%
-// Writes results/report/06-fig1.md (collected into results/REPORT.md by npm run reproduce).
+// measured + quoted (the numbers above, no new ones): writes results/report/06-fig1.md for REPORT.md
 writeSection(
   '06-fig1',
   'Figure 1 — mIoU against GFLOPs (notebook 06-fig1-tradeoff)',
