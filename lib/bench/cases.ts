@@ -1,0 +1,109 @@
+/**
+ * What one benchmark case is, what its child process answers, and which cases a run plans.
+ * The parent passes a `BenchCase` as JSON on the command line (`--case <json>`); the child
+ * prints one `CaseReport` line as the last line of its stdout (lib/bench/run_case.ts).
+ */
+import type { BenchOptions } from './args.ts';
+
+export type BenchTask = 'infer' | 'train';
+export type CaseBackend = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BenchCase {
+  model: string;
+  task: BenchTask;
+  /** Square input (infer) or crop (train) side. */
+  size: number;
+  batch: number;
+  backend: CaseBackend;
+  threads?: number;
+  warmup: number;
+  runs: number;
+  /** Seed of the random weights, images and labels. */
+  seed: number;
+  numClasses: number;
+  /** Skip the FLOPs count (tests). */
+  noFlops?: boolean;
+}
+
+/** What a child measured. Times are milliseconds; FLOPs follow the fvcore convention (MACs). */
+export interface CaseMeasurement {
+  /** Every timed run, in order. */
+  times_ms: number[];
+  median_ms: number;
+  /** fvcore GFLOPs (1e9 multiply-adds) of one forward at batch 1; null when not counted. */
+  forward_gflops_b1: number | null;
+  /** GFLOPs of one measured step: forward × batch (infer) or 3 × forward × batch (train). */
+  step_gflops: number | null;
+  /** process.resourceUsage().maxRSS of the child, MiB (includes node, tfjs and the wasm heap). */
+  peak_rss_mb: number;
+  backend: string;
+  threads: number;
+  simd: boolean;
+  /** Loss of the last training step (a sanity check that the step really ran). */
+  last_loss?: number;
+}
+
+export type CaseReport = ({ ok: true } & CaseMeasurement) | { ok: false; error: string };
+
+/** Training FLOPs ≈ 3 × forward (forward + input gradient + weight gradient). */
+export const TRAIN_FLOPS_FACTOR = 3;
+
+export function stepGflops(forwardB1: number, task: BenchTask, batch: number): number {
+  return forwardB1 * batch * (task === 'train' ? TRAIN_FLOPS_FACTOR : 1);
+}
+
+export const NUM_CLASSES = 150;
+export const SEED = 0;
+export const INFER_SIZE = 512;
+export const TRAIN_SIZES = [512, 256] as const;
+export const TRAIN_BATCH = 2;
+
+/** The cases of one run on `backend`, in the order they run (inference first). */
+export function planCases(opts: BenchOptions, backend: CaseBackend): BenchCase[] {
+  const base = {
+    backend,
+    threads: opts.threads,
+    warmup: opts.warmup,
+    runs: opts.runs,
+    seed: SEED,
+    numClasses: NUM_CLASSES,
+  };
+  const out: BenchCase[] = [];
+  for (const model of opts.models) {
+    out.push({ ...base, model, task: 'infer', size: INFER_SIZE, batch: 1 });
+  }
+  // The speed-up's comparand runs even when it is not one of the standard crops.
+  const sizes: number[] = [...TRAIN_SIZES];
+  if (!sizes.includes(opts.baselineSize)) sizes.push(opts.baselineSize);
+  for (const size of sizes) {
+    if (opts.quick && size === 512) continue;
+    for (const model of opts.models) {
+      out.push({ ...base, model, task: 'train', size, batch: TRAIN_BATCH });
+    }
+  }
+  return out;
+}
+
+/** The model whose crop-256 train step is compared with the pure-JS baseline. */
+export function baselineModel(models: readonly string[]): string {
+  return models.includes('offseg-t') ? 'offseg-t' : models[0];
+}
+
+/** The pure-JS baseline: one step, no warm-up (a step takes minutes on the cpu backend). */
+export function baselineCase(models: readonly string[], size = 256): BenchCase {
+  return {
+    model: baselineModel(models),
+    task: 'train',
+    size,
+    batch: TRAIN_BATCH,
+    backend: 'cpu',
+    warmup: 0,
+    runs: 1,
+    seed: SEED,
+    numClasses: NUM_CLASSES,
+  };
+}
+
+export function caseLabel(c: BenchCase): string {
+  return `${c.model} ${c.task} ${c.size}² b${c.batch} on ${c.backend}`;
+}
