@@ -123,7 +123,7 @@ async function runBaseline(
     return reused;
   }
   const c = baselineCase(o.models, o.baselineSize);
-  if (comparand?.status !== 'ok') {
+  if (!o.baselineOnly && comparand?.status !== 'ok') {
     const why = `the same step failed on the chosen backend (${comparand?.error ?? 'not run'}), so there is nothing to compare`;
     log(`pure-JS baseline skipped: ${why}`);
     return skippedBaseline(c, why);
@@ -155,7 +155,7 @@ async function parent(o: BenchOptions): Promise<void> {
     `backend ${probe.name} (${probe.threads} thread${probe.threads > 1 ? 's' : ''}, SIMD ${probe.simd ? 'on' : 'off'})` +
       probe.skipped.map((s) => `; skipped ${s.name}: ${s.reason}`).join(''),
   );
-  const cases = planCases(o, probe.name);
+  const cases = o.baselineOnly ? [] : planCases(o, probe.name);
   const rows: ResultRow[] = [];
   for (const [i, c] of cases.entries()) {
     log(`(${i + 1}/${cases.length}) ${caseLabel(c)}: warm-up ${c.warmup}, ${c.runs} runs …`);
@@ -193,13 +193,16 @@ async function parent(o: BenchOptions): Promise<void> {
   const dir = join(repoRoot(), 'results', 'bench');
   mkdirSync(dir, { recursive: true });
   const stamp = summary.started_at.replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
-  const name = `bench-${probe.name}-${stamp}`;
+  const name = o.baselineOnly ? `baseline-cpu-${stamp}` : `bench-${probe.name}-${stamp}`;
   const json = JSON.stringify(summary, null, 2) + '\n';
   atomicWrite(join(dir, `${name}.json`), json);
   atomicWrite(join(dir, `${name}.md`), toMarkdown(summary));
-  atomicWrite(join(dir, 'latest.json'), json);
+  // latest.json is the latest benchmark, not a baseline-only measurement.
+  if (!o.baselineOnly) atomicWrite(join(dir, 'latest.json'), json);
   for (const t of summary.targets) log(targetLine(t));
-  log(`wrote results/bench/${name}.{json,md} and results/bench/latest.json`);
+  log(
+    `wrote results/bench/${name}.{json,md}${o.baselineOnly ? '' : ' and results/bench/latest.json'}`,
+  );
 
   process.stdout.write(toMarkdown(summary));
   if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -21,6 +21,8 @@ export interface BenchOptions {
   threads?: number;
   /** Run the pure-JS baseline (false with --no-baseline). */
   baseline: boolean;
+  /** Measure only the pure-JS baseline (for a later --baseline-from); no cases, no latest.json. */
+  baselineOnly: boolean;
   /** Reuse the baseline of an earlier result file instead of measuring it. */
   baselineFrom?: string;
   /** Crop of the baseline step and of the speed-up comparison (default 256, issue #5). */
@@ -62,6 +64,7 @@ Options:
   --threads N             worker threads of the wasm backend (else OFFSEG_THREADS or the cores)
   --no-baseline           skip the pure-JS baseline (no speed-up reported)
   --baseline-from FILE    reuse the baseline of an earlier results/bench/*.json
+  --baseline-only         measure only the baseline (file for a later --baseline-from)
   --baseline-size N       crop of the baseline step and the speed-up (default ${DEFAULTS.baselineSize})
   --baseline-timeout S    cap of the single pure-JS step in seconds (default ${DEFAULTS.baselineTimeout})
   --case-timeout S        cap of one case process in seconds (default ${DEFAULTS.caseTimeout})
@@ -87,6 +90,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     models: [...BENCH_MODELS],
     backend: 'auto',
     baseline: true,
+    baselineOnly: false,
     baselineTimeout: DEFAULTS.baselineTimeout,
     baselineSize: DEFAULTS.baselineSize,
     caseTimeout: DEFAULTS.caseTimeout,
@@ -135,6 +139,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--case-timeout':
         o.caseTimeout = positiveInt(flag, value());
         break;
+      case '--baseline-only':
+        o.baselineOnly = true;
+        break;
       case '--no-baseline':
         o.baseline = false;
         break;
@@ -170,6 +177,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     }
   }
   if (o.quick && !runsGiven) o.runs = DEFAULTS.quickRuns;
+  if (o.baselineOnly && (!o.baseline || o.baselineFrom)) {
+    throw new BenchArgError('--baseline-only excludes --no-baseline and --baseline-from');
+  }
   if (!o.baseline && o.baselineFrom) {
     throw new BenchArgError('--no-baseline and --baseline-from exclude each other');
   }

@@ -79,6 +79,7 @@ test('parseBenchArgs: defaults, values, --quick and errors', () => {
     ['--models', 'resnet'],
     ['--backend', 'gpu'],
     ['--baseline-size', '100'],
+    ['--baseline-only', '--no-baseline'],
     ['--no-baseline', '--baseline-from', 'x.json'],
   ]) {
     assert.throws(() => parseBenchArgs(bad), BenchArgError, bad.join(' '));
