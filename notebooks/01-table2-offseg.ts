@@ -16,7 +16,7 @@
 // %%
 // Setup (measured environment): backend and run mode.
 import { describeBackend, selectBackend } from './lib/backend/select';
-import { TAGS_NOTE, table2Complexity } from './lib/report/paper_tables';
+import { table2Complexity } from './lib/report/paper_tables';
 import { TABLE2 } from './lib/report/paper';
 import { releasedMiouTable } from './lib/report/released';
 import { saveTable } from './lib/report/frame';
@@ -70,7 +70,6 @@ writeSection(
   '01-table2',
   'Table 2 — OffSeg-T/B/L (notebook 01-table2-offseg)',
   [
-    TAGS_NOTE,
     toMarkdown(t2.table),
     toMarkdown(miou.table),
     'Files: `results/tables/table2_offseg.{csv,md}`, `results/tables/table2_offseg_miou.{csv,md}`.',

@@ -16,7 +16,7 @@
 // %%
 // Setup (measured environment): backend and run mode.
 import { describeBackend, selectBackend } from './lib/backend/select';
-import { TAGS_NOTE, table3Complexity } from './lib/report/paper_tables';
+import { table3Complexity } from './lib/report/paper_tables';
 import { TABLE3 } from './lib/report/paper';
 import { releasedMiouTable } from './lib/report/released';
 import { saveTable } from './lib/report/frame';
@@ -95,7 +95,6 @@ writeSection(
   '02-table3',
   'Table 3 — SegNeXt ± OL (notebook 02-table3-segnext)',
   [
-    TAGS_NOTE,
     toMarkdown(cx.table),
     toMarkdown(delta),
     toMarkdown(miou.table),

@@ -16,7 +16,7 @@
 // %%
 // Setup (measured environment): backend and run mode.
 import { describeBackend, selectBackend } from './lib/backend/select';
-import { TAGS_NOTE, table4Complexity } from './lib/report/paper_tables';
+import { table4Complexity } from './lib/report/paper_tables';
 import { TABLE4 } from './lib/report/paper';
 import { releasedMiouTable } from './lib/report/released';
 import { saveTable } from './lib/report/frame';
@@ -95,7 +95,6 @@ writeSection(
   '03-table4',
   'Table 4 — SegFormer ± OL (notebook 03-table4-segformer)',
   [
-    TAGS_NOTE,
     toMarkdown(cx.table),
     toMarkdown(delta),
     toMarkdown(miou.table),

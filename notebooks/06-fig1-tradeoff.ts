@@ -11,12 +11,7 @@
 // %%
 // Setup (measured environment): backend and run mode.
 import { describeBackend, selectBackend } from './lib/backend/select';
-import {
-  TAGS_NOTE,
-  table2Complexity,
-  table3Complexity,
-  table4Complexity,
-} from './lib/report/paper_tables';
+import { table2Complexity, table3Complexity, table4Complexity } from './lib/report/paper_tables';
 import { TABLE2, TABLE3, TABLE4 } from './lib/report/paper';
 import { saveFigure, type Figure } from './lib/report/figure';
 import { saveTable } from './lib/report/frame';
@@ -156,7 +151,6 @@ writeSection(
   '06-fig1',
   'Figure 1 — mIoU against GFLOPs (notebook 06-fig1-tradeoff)',
   [
-    TAGS_NOTE,
     '![Figure 1](figures/fig1_tradeoff.png)',
     'Interactive: `results/figures/fig1_tradeoff.html` (opens offline).',
     toMarkdown(points),

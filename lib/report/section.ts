@@ -18,10 +18,10 @@ export function skipTrain(): boolean {
 
 const ID = /^[0-9]{2}[a-z0-9_-]*$/;
 
-/** Write results/report/<id>.md (`## title` + markdown); returns the file path. */
+/** Write results/report/<id>.md (`## title` + markdown, blank-line runs collapsed); returns the path. */
 export function writeSection(id: string, title: string, markdown: string): string {
   if (!ID.test(id)) throw new Error(`writeSection: id "${id}" must look like "01-table2"`);
   const file = join(resultsDir('report'), `${id}.md`);
-  writeFileSync(file, `## ${title}\n\n${markdown.trim()}\n`);
+  writeFileSync(file, `## ${title}\n\n${markdown.trim().replace(/\n{3,}/g, '\n\n')}\n`);
   return file;
 }
