@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './core/module.ts';
 import { EfficientFormerV2, EFFV2_VARIANTS } from './backbones/efficientformer_v2.ts';
 import { OffSegHead, type OffSegHeadOptions } from './heads/offseg_head.ts';
+import { checkpointed } from './core/grad_checkpoint.ts';
 
 export type EffV2Name = keyof typeof EFFV2_VARIANTS;
 
@@ -57,6 +58,17 @@ export class OffSeg extends Module implements Segmentor {
         `OffSeg needs H and W divisible by 32, got ${h}×${w}: pad or resize the input`,
       );
     }
-    return tf.tidy(() => this.decodeHead.forward(this.backbone.forward(x)));
+    return tf.tidy(() => {
+      const feats = this.backbone.forward(x);
+      // The head is checkpointed as one block when gradient checkpointing is on.
+      const head = this.decodeHead;
+      return checkpointed(
+        head,
+        feats,
+        (...f) => head.forward(f as typeof feats),
+        undefined,
+        (key) => key.startsWith('conv_seg.') && head.offsetLearning !== undefined,
+      );
+    });
   }
 }

@@ -23,6 +23,7 @@ import { Module } from '../core/module.ts';
 import { Rng } from '../core/init.ts';
 import { Embedding, FFN, ModuleList, Stem } from './efficientformer_v2_blocks.ts';
 import { AttnFFN, EmbeddingAsub } from './efficientformer_v2_attention.ts';
+import { checkpointed } from '../core/grad_checkpoint.ts';
 
 /*
  * Variant table (components.md §1.1):
@@ -212,8 +213,10 @@ export class EfficientFormerV2 extends Module {
     return tf.tidy(() => {
       let y = this.patchEmbed.forward(x); // (B, H/4, W/4, C1)
       const outs: tf.Tensor4D[] = [];
+      const rngs = this.namedRngs().map(([, r]) => r); // drop path draws from the backbone's
       this.network.items.forEach((m, i) => {
-        y = m.forward(y);
+        // One checkpoint per stage/embedding (lib/models/core/grad_checkpoint.ts; off by default).
+        y = checkpointed(m, [y], (t) => m.forward(t as tf.Tensor4D), rngs);
         if (i % 2 === 0) outs.push(y); // network 0, 2, 4, 6: stage outputs
       });
       return outs as EffV2Features;
