@@ -25,14 +25,24 @@
 // Setup: backend, run mode, the two proxy models and the val split.
 import { describeBackend, selectBackend } from './lib/backend/select';
 import { buildDatasets } from './lib/train/build';
-import { analyseIdealRepresentations, type IdealAnalysis } from './lib/analysis/ideal_representations';
+import {
+  analyseIdealRepresentations,
+  type IdealAnalysis,
+} from './lib/analysis/ideal_representations';
 import { saveTable } from './lib/report/frame';
 import { saveFigure } from './lib/report/figure';
 import { show } from './lib/report/display';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
 import { IMAGENET_MEAN, IMAGENET_STD } from './lib/data/transforms/pipeline';
-import { backbonePath, finetuneConfig, loadProxyModel, proxyProtocolMarkdown, runProxy, type ProxyResult } from './lib/train/proxy';
+import {
+  backbonePath,
+  finetuneConfig,
+  loadProxyModel,
+  proxyProtocolMarkdown,
+  runProxy,
+  type ProxyResult,
+} from './lib/train/proxy';
 
 const backend = await selectBackend();
 const quick = isQuick();
@@ -46,7 +56,9 @@ const runs: Record<string, ProxyResult | undefined> = {};
 for (const m of MODELS) runs[m.name] = await runProxy({ model: m.name, seed: 0, quick });
 const { config } = finetuneConfig('offseg-t', 0, backbonePath(quick), quick);
 const { val } = await buildDatasets(config, ['val']);
-console.log(`${val!.length} val images; runs: ${MODELS.map((m) => `${m.name} ${runs[m.name] ? 'ready' : 'NOT RUN'}`).join(', ')}`);
+console.log(
+  `${val!.length} val images; runs: ${MODELS.map((m) => `${m.name} ${runs[m.name] ? 'ready' : 'NOT RUN'}`).join(', ')}`,
+);
 
 // %% [markdown]
 // ## The analysis — per image W*, reconstruction, W* rows of six classes
@@ -102,13 +114,17 @@ const table: Table = {
       runs[m.name]!.mIoU,
       a.reconstruction.reported.mIoU,
       a.reconstruction.reported.aAcc,
-      ...a.similarity.map((s) => (Number.isFinite(s.meanOffDiagonal) ? Math.round(s.meanOffDiagonal * 1000) / 1000 : null)),
+      ...a.similarity.map((s) =>
+        Number.isFinite(s.meanOffDiagonal) ? Math.round(s.meanOffDiagonal * 1000) / 1000 : null,
+      ),
     ];
   }),
   notes: [
     'Paper (quoted, ADE20K, a SegFormer-like 4.3 M model): W* reconstruction ≈ 95 % mIoU; cross-image cosine similarity of W* rows is low (Fig. 3).',
     '"model mIoU" is the trained model\'s own val mIoU (its classifier); "mean cos" is the mean off-diagonal cosine similarity of the 10 images\' W* rows of that class.',
-    ready.length ? `Images per class: ${analyses[ready[0].name].similarity.map((s) => `${s.className} ${s.images.length}`).join(', ')}.` : 'Not run: no cached proxy models (OFFSEG_SKIP_TRAIN=1).',
+    ready.length
+      ? `Images per class: ${analyses[ready[0].name].similarity.map((s) => `${s.className} ${s.images.length}`).join(', ')}.`
+      : 'Not run: no cached proxy models (OFFSEG_SKIP_TRAIN=1).',
   ],
 };
 saveTable('fig3_ideal_representations', table);
@@ -145,12 +161,21 @@ for (let i = 1; i <= ready.length * cols; i++) {
 const fig = {
   data,
   layout: {
-    title: { text: 'Fig. 3 (proxy) — cosine similarity of per-image ideal class representations W*' },
+    title: {
+      text: 'Fig. 3 (proxy) — cosine similarity of per-image ideal class representations W*',
+    },
     width: 1200,
     height: 180 + 190 * Math.max(1, ready.length),
     grid: { rows: Math.max(1, ready.length), columns: cols, pattern: 'independent' },
     annotations: [
-      ...CLASSES.map((c, j) => ({ text: c, x: (j + 0.5) / cols, y: 1.04, xref: 'paper', yref: 'paper', showarrow: false })),
+      ...CLASSES.map((c, j) => ({
+        text: c,
+        x: (j + 0.5) / cols,
+        y: 1.04,
+        xref: 'paper',
+        yref: 'paper',
+        showarrow: false,
+      })),
       ...ready.map((m, i) => ({
         text: m.name,
         x: -0.02,
@@ -176,9 +201,9 @@ writeSection(
   '07-fig3',
   'Fig. 3 — ideal class representations (notebook 07-fig3-ideal-representations)',
   [
-    'All numbers are **proxy** (built-in dataset models); the paper\'s are quoted in the notes.',
+    "All numbers are **proxy** (built-in dataset models); the paper's are quoted in the notes.",
     proxyProtocolMarkdown(quick),
-    'Method: per val image, E = align-layer features (C = 256) on a 32×32 grid (64² images fed at 128²), M = one-hot ground truth resampled to that grid (ignored pixels dropped), W* = M·(Eᵀ)† in float64 (ml-matrix; computed as (M·E)·(EᵀE)†), reconstruction = argmax of W*·Eᵀ scored with the IoU metric over the split.',
+    'Method: per val image, E = align-layer features (C = 256) on a 32×32 grid (64² images fed at 128²), M = one-hot ground truth resampled to that grid (ignored pixels dropped), W* = M·(Eᵀ)† in float64 (ml-matrix; computed as (M·E)·(EᵀE)† with a Cholesky solve and a 1e-9 relative ridge, checked against the SVD pseudo-inverse in the unit tests), reconstruction = argmax of W*·Eᵀ scored with the IoU metric over the split.',
     toMarkdown(table),
     'Files: `results/tables/fig3_ideal_representations.{csv,md}`, `results/figures/fig3_ideal_representations.{html,png}`.',
   ].join('\n\n'),

@@ -21,7 +21,14 @@ import { figureHtml, pngBytes, savePng } from './lib/report/figure';
 import { resultsDir } from './lib/report/paths';
 import { show } from './lib/report/display';
 import { isQuick, writeSection } from './lib/report/section';
-import { backbonePath, finetuneConfig, loadProxyModel, proxyProtocolMarkdown, runProxy, type ProxyResult } from './lib/train/proxy';
+import {
+  backbonePath,
+  finetuneConfig,
+  loadProxyModel,
+  proxyProtocolMarkdown,
+  runProxy,
+  type ProxyResult,
+} from './lib/train/proxy';
 
 const backend = await selectBackend();
 const quick = isQuick();
@@ -74,11 +81,18 @@ for (let i = 0; i < Math.min(NUM, val!.length); i++) {
   ];
   for (const m of models) {
     const logits = tf.tidy(() =>
-      predictLogits(m.model, tf.tensor4d(s.image, [1, s.height, s.width, 3]), [h, w], { mode: 'whole' }),
+      predictLogits(m.model, tf.tensor4d(s.image, [1, s.height, s.width, 3]), [h, w], {
+        mode: 'whole',
+      }),
     );
     const pred = await argmaxLabels(logits);
     logits.dispose();
-    row.push({ data: colorize(pred, h, w), h, w, title: `${m.label}: ${pixelAcc(pred, raw.label.data).toFixed(1)} % px` });
+    row.push({
+      data: colorize(pred, h, w),
+      h,
+      w,
+      title: `${m.label}: ${pixelAcc(pred, raw.label.data).toFixed(1)} % px`,
+    });
   }
   rows.push(row);
 }
@@ -142,7 +156,16 @@ const fig = {
 const html = join(resultsDir('figures'), 'fig5_qualitative.html');
 writeFileSync(html, figureHtml(fig, 'fig5_qualitative'));
 await show({ png: await pngBytes({ data: grid, width: W, height: H, channels: 3 }) });
-console.log(rows.map((r) => r.slice(2).map((p) => p.title).join(' | ')).join('\n'));
+console.log(
+  rows
+    .map((r) =>
+      r
+        .slice(2)
+        .map((p) => p.title)
+        .join(' | '),
+    )
+    .join('\n'),
+);
 console.log({ png, html });
 
 // %% [markdown]
@@ -155,8 +178,18 @@ writeSection(
   [
     'Qualitative, **proxy** models (built-in dataset). Columns: image | ground truth | per-pixel (`offseg-t-pp`) | Offset Learning (`offseg-t`); the first val images, unpicked; per-image pixel accuracy in the panel titles.',
     proxyProtocolMarkdown(quick),
-    ready.length ? '![Fig. 5 proxy](../figures/fig5_qualitative.png)' : 'Not run: no cached proxy models (OFFSEG_SKIP_TRAIN=1).',
-    rows.map((r) => `- ${r[0].title}: ${r.slice(2).map((p) => p.title).join(' · ')}`).join('\n'),
+    ready.length
+      ? '![Fig. 5 proxy](../figures/fig5_qualitative.png)'
+      : 'Not run: no cached proxy models (OFFSEG_SKIP_TRAIN=1).',
+    rows
+      .map(
+        (r) =>
+          `- ${r[0].title}: ${r
+            .slice(2)
+            .map((p) => p.title)
+            .join(' · ')}`,
+      )
+      .join('\n'),
     'Files: `results/figures/fig5_qualitative.{png,html}`.',
   ].join('\n\n'),
 );

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { Matrix } from 'ml-matrix';
+import { Matrix, pseudoInverse } from 'ml-matrix';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { Rng } from '../models/core/init.ts';
 import { createModel } from '../models/registry.ts';
@@ -37,7 +37,19 @@ test('the least-squares solve recovers a known W from T = W·Eᵀ', () => {
   const W = randomMatrix(rng, 7, 24); // K=7
   const T = W.mmul(E.transpose());
   const Wstar = solveRepresentation(E, T);
-  assert.ok(Wstar.sub(W).abs().max() < 1e-8, `max |ΔW| = ${Wstar.clone().sub(W).abs().max()}`);
+  const d = Wstar.clone().sub(W).abs().max();
+  assert.ok(d < 1e-6, `max |ΔW| = ${d}`);
+});
+
+test('W* equals M·(Eᵀ)† computed with the SVD pseudo-inverse (one-hot M)', () => {
+  const rng = new Rng(4);
+  const E = randomMatrix(rng, 120, 10);
+  const labels = Int32Array.from({ length: 120 }, () => Math.floor(rng.next() * 4));
+  const M = Matrix.zeros(4, 120);
+  labels.forEach((k, i) => M.set(k, i, 1));
+  const ref = M.mmul(pseudoInverse(E.transpose())); // the paper's formula, literally
+  const d = idealRepresentation(E, labels, 4).W.sub(ref).abs().max();
+  assert.ok(d < 1e-6, `max |ΔW| = ${d}`);
 });
 
 test('rank-deficient E (dead channels): the minimum-norm solution still fits T', () => {
@@ -47,7 +59,7 @@ test('rank-deficient E (dead channels): the minimum-norm solution still fits T',
   const W = randomMatrix(rng, 4, 12);
   W.setColumn(5, [0, 0, 0, 0]);
   const Wstar = solveRepresentation(E, W.mmul(E.transpose()));
-  assert.ok(Wstar.sub(W).abs().max() < 1e-8);
+  assert.ok(Wstar.clone().sub(W).abs().max() < 1e-6);
 });
 
 test('linearly separable labels are reconstructed with mIoU 100', () => {

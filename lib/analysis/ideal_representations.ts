@@ -7,8 +7,13 @@
  * ideal for every image, which motivates Offset Learning.
  *
  * Numerics (float64, ml-matrix): with G = EᵀE (C×C), the Moore–Penrose identity
- * E† = G†·Eᵀ gives (Eᵀ)† = E·G† and W* = (M·E)·G†. This costs one N×C×C product and a C×C
- * pseudo-inverse instead of an SVD of the N×C matrix, and equals M·(Eᵀ)† for any rank of E.
+ * E† = G†·Eᵀ gives (Eᵀ)† = E·G† and W* = (M·E)·G†: one N×C×C product and a C×C solve instead
+ * of an SVD of the N×C matrix. G† is applied as a Cholesky solve of G + εI with a tiny relative
+ * ridge ε = 1e-9·max diag(G) (ml-matrix's SVD of a 256×256 matrix costs seconds; Cholesky
+ * ~0.1 s). ε only changes directions whose singular value is below ~3e-5 of the largest — far
+ * below the float32 precision the features are computed in — and a dead channel (a zero column
+ * of E) gets a zero weight, as with the pseudo-inverse. `solveRepresentation` falls back to the
+ * exact pseudo-inverse if the Cholesky factorisation fails.
  *
  * Choices the paper leaves open (offseg.md §6, UNVERIFIED there), made here:
  * - E is the decoder output before the classifier (the `align` ConvModule: the input of Offset
@@ -18,7 +23,7 @@
  * - M_pred = W*·Eᵀ is turned into labels by argmax over classes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Matrix, pseudoInverse } from 'ml-matrix';
+import { CholeskyDecomposition, Matrix, pseudoInverse } from 'ml-matrix';
 import type { OffSeg } from '../models/offseg.ts';
 import type { SegDataset } from '../data/dataset.ts';
 import { iterateTest } from '../data/loader.ts';
@@ -32,11 +37,49 @@ export interface IdealSolution {
   counts: number[];
 }
 
-/** Least-squares X (K×C) with X·Eᵀ ≈ T (T: K×N), the minimum-norm one: X = T·(Eᵀ)† = (T·E)·(EᵀE)†. */
+/** EᵀE (C×C) in float64, exploiting symmetry (the analysis's dominant cost). */
+export function gram(E: Matrix): Matrix {
+  const n = E.rows;
+  const c = E.columns;
+  const g = new Float64Array(c * c);
+  for (let r = 0; r < n; r++) {
+    const row = E.getRow(r);
+    for (let i = 0; i < c; i++) {
+      const v = row[i];
+      if (v === 0) continue; // ReLU features are sparse
+      const gi = i * c;
+      for (let j = i; j < c; j++) g[gi + j] += v * row[j];
+    }
+  }
+  const G = new Matrix(c, c);
+  for (let i = 0; i < c; i++)
+    for (let j = i; j < c; j++) {
+      G.set(i, j, g[i * c + j]);
+      G.set(j, i, g[i * c + j]);
+    }
+  return G;
+}
+
+/**
+ * Least-squares X (K×C) with X·Eᵀ ≈ T, given B = T·E (K×C): X = B·(EᵀE)†, the minimum-norm
+ * solution X = T·(Eᵀ)† (up to the tiny ridge described at the top of the file).
+ */
+export function solveFromProducts(G: Matrix, B: Matrix, ridge = 1e-9): Matrix {
+  const c = G.rows;
+  let maxDiag = 0;
+  for (let i = 0; i < c; i++) maxDiag = Math.max(maxDiag, G.get(i, i));
+  const eps = ridge * (maxDiag > 0 ? maxDiag : 1);
+  const R = G.clone();
+  for (let i = 0; i < c; i++) R.set(i, i, R.get(i, i) + eps);
+  const ch = new CholeskyDecomposition(R);
+  if (ch.isPositiveDefinite()) return ch.solve(B.transpose()).transpose(); // (C,C)⁻¹(C,K) → (K, C)
+  return B.mmul(pseudoInverse(G)); // (K, C)·(C, C)
+}
+
+/** Least-squares X (K×C) with X·Eᵀ ≈ T (T: K×N): X = T·(Eᵀ)† = (T·E)·(EᵀE)†. */
 export function solveRepresentation(E: Matrix, T: Matrix): Matrix {
   if (T.columns !== E.rows) throw new Error(`T has ${T.columns} columns, E has ${E.rows} rows`);
-  const G = E.transpose().mmul(E); // (C, C)
-  return T.mmul(E).mmul(pseudoInverse(G)); // (K, N)·(N, C)·(C, C) → (K, C)
+  return solveFromProducts(gram(E), T.mmul(E)); // B = T·E: (K, N)·(N, C) → (K, C)
 }
 
 /** Keep the rows of E whose label is not ignored; returns them and the labels. */
@@ -60,15 +103,19 @@ export function idealRepresentation(
   numClasses: number,
 ): IdealSolution {
   const n = labels.length;
-  const M = Matrix.zeros(numClasses, n); // one-hot (K, N)
+  const c = E.columns;
+  if (E.rows !== n) throw new Error(`E has ${E.rows} rows for ${n} labels`);
+  // B = M·E for one-hot M: row k is the sum of the features of the pixels of class k (K, C).
+  const B = Matrix.zeros(numClasses, c);
   const counts = new Array<number>(numClasses).fill(0);
   for (let i = 0; i < n; i++) {
     const k = labels[i];
     if (k < 0 || k >= numClasses) throw new Error(`label ${k} outside 0..${numClasses - 1}`);
-    M.set(k, i, 1);
     counts[k]++;
+    const row = E.getRow(i);
+    for (let j = 0; j < c; j++) B.set(k, j, B.get(k, j) + row[j]);
   }
-  return { W: solveRepresentation(E, M), counts };
+  return { W: solveFromProducts(gram(E), B), counts };
 }
 
 /** argmax_k (W·Eᵀ)_{k,n} for every pixel n: the labels the representation re-predicts. */
