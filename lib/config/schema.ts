@@ -109,6 +109,11 @@ export const runConfigSchema = z
         checkpointInterval: z.number().int().positive().default(16000),
         /** Keep only the newest N interval checkpoints (0 = all). */
         keepCheckpoints: z.number().int().min(0).default(2),
+        /**
+         * Recompute activations in the backward pass instead of keeping them (same gradients,
+         * ≈ 15–20× less taped memory, one extra forward): needed for 512² crops on WASM.
+         */
+        gradCheckpoint: z.boolean().optional(),
       })
       .strict(),
   })

@@ -22,6 +22,7 @@ import { AdamW } from './optim.ts';
 import { buildParamGroups } from './param_groups.ts';
 import { lrAt, type ScheduleConfig } from './schedule.ts';
 import { segCrossEntropy } from './loss.ts';
+import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
 import { loadCheckpoint, saveCheckpoint, writeLastCheckpoint } from './checkpoint.ts';
 import { checkpointName, JsonlLogger } from './run_dir.ts';
 
@@ -109,6 +110,7 @@ export async function train(
   const log = new JsonlLogger(join(workDir, 'log.jsonl'));
   const sched = schedule(cfg);
   const micro = cfg.data.batchSize / cfg.data.accumulate;
+  setGradientCheckpointing(cfg.runtime.gradCheckpoint ?? false); // optional key: absent keeps old config hashes
 
   // Optimiser over every trainable parameter, grouped as mmengine's paramwise_cfg does.
   const params = model.namedParameters();
