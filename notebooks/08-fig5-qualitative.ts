@@ -38,7 +38,8 @@ const MODELS = [
   { name: 'offseg-t', label: 'Offset Learning' },
 ];
 const runs: Record<string, ProxyResult | undefined> = {};
-for (const m of MODELS) runs[m.name] = await runProxy({ model: m.name, seed: 0, quick });
+for (const m of MODELS)
+  runs[m.name] = await runProxy({ model: m.name, seed: 0, quick, needModel: true });
 const { config } = finetuneConfig('offseg-t', 0, backbonePath(quick), quick);
 const { val } = await buildDatasets(config, ['val']);
 

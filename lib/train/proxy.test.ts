@@ -89,6 +89,13 @@ test('cache: a result with the current hash is reused; OFFSEG_SKIP_TRAIN gives u
       JSON.stringify({ model: 'offseg-t', seed: 0, mIoU: 12.5, configHash: hash }),
     );
     assert.equal((await runProxy({ model: 'offseg-t', seed: 0, quick: true, root }))?.mIoU, 12.5);
+    // Figs. 3/5 need the weights too: a result without its checkpoint on disk does not count.
+    const withFiles = { checkpoint: 'work_dirs/x.ckpt', backbone: 'x.pth' };
+    writeFileSync(file, JSON.stringify({ mIoU: 12.5, configHash: hash, ...withFiles }));
+    assert.equal(
+      await runProxy({ model: 'offseg-t', seed: 0, quick: true, root, needModel: true }),
+      undefined,
+    );
     writeFileSync(
       file,
       JSON.stringify({ model: 'offseg-t', seed: 0, mIoU: 12.5, configHash: 'stale' }),

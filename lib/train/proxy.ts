@@ -38,6 +38,11 @@ export interface ProxyOptions {
   quick?: boolean;
   /** Folder holding results/, work_dirs/ and .cache/ (default: the checkout; tests use a temp dir). */
   root?: string;
+  /**
+   * The caller will load the trained model (Figs. 3 and 5): a cached result counts only if its
+   * checkpoint and backbone files exist too (result JSONs are committed, work_dirs/ is not).
+   */
+  needModel?: boolean;
 }
 
 export interface ProxyResult {
@@ -320,7 +325,9 @@ export async function runProxy(opts: ProxyOptions): Promise<ProxyResult | undefi
   // The hash needs the backbone path, which needs the pretraining hash (cheap, no training).
   const bb = backbonePath(quick, root);
   const { config, hash } = finetuneConfig(opts.model, opts.seed, bb, quick);
-  if (cached?.configHash === hash) return cached;
+  const filesExist = (r: ProxyResult) =>
+    existsSync(abs(root, r.checkpoint)) && existsSync(abs(root, r.backbone));
+  if (cached?.configHash === hash && (!opts.needModel || filesExist(cached))) return cached;
   if (skipTrain()) return undefined;
 
   const pre = await ensurePretrainedBackbone(quick, root);
