@@ -8,7 +8,15 @@
  * OFFSEG_NO_COMPLEXITY_CACHE=1 turns the disk cache off.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countFlopsAll } from '../analysis/complexity.ts';
@@ -74,9 +82,13 @@ export async function measureComplexity(
   if (hit) return hit;
   const file = diskCacheFile(key);
   if (file && existsSync(file)) {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as Measured;
-    cache.set(key, r);
-    return r;
+    try {
+      const r = JSON.parse(readFileSync(file, 'utf8')) as Measured;
+      cache.set(key, r);
+      return r;
+    } catch {
+      // unreadable: measure again and overwrite
+    }
   }
   if (!currentBackend()) await selectBackend();
   const m = createModel(name, { numClasses });
@@ -89,8 +101,11 @@ export async function measureComplexity(
     };
     cache.set(key, r);
     if (file) {
+      // Write then rename: notebooks in other processes may read the same entry.
       mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify(r));
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(r));
+      renameSync(tmp, file);
     }
     if (process.env.OFFSEG_VERBOSE === '1')
       process.stderr.write(
