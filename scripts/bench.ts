@@ -187,7 +187,7 @@ async function parent(o: BenchOptions): Promise<void> {
     load_average: { start: loadStart, end: os.loadavg() },
     cores: os.availableParallelism(),
     commit: gitCommit(),
-    options: { runs: o.runs, warmup: o.warmup, quick: o.quick },
+    options: { runs: o.runs, warmup: o.warmup, quick: o.quick, gradCheckpoint: o.gradCheckpoint },
   };
 
   const dir = join(repoRoot(), 'results', 'bench');

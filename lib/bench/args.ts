@@ -23,6 +23,8 @@ export interface BenchOptions {
   baseline: boolean;
   /** Measure only the pure-JS baseline (for a later --baseline-from); no cases, no latest.json. */
   baselineOnly: boolean;
+  /** Activation recomputation in the train steps (runtime.gradCheckpoint of the loop). */
+  gradCheckpoint: boolean;
   /** Reuse the baseline of an earlier result file instead of measuring it. */
   baselineFrom?: string;
   /** Crop of the baseline step and of the speed-up comparison (default 256, issue #5). */
@@ -62,6 +64,7 @@ Options:
   --models a,b            subset of ${BENCH_MODELS.join(', ')}
   --backend NAME          auto (default: best available), wasm, cpu, tensorflow, tensorflow-gpu
   --threads N             worker threads of the wasm backend (else OFFSEG_THREADS or the cores)
+  --grad-checkpoint       train steps recompute activations (as runtime.gradCheckpoint: true)
   --no-baseline           skip the pure-JS baseline (no speed-up reported)
   --baseline-from FILE    reuse the baseline of an earlier results/bench/*.json
   --baseline-only         measure only the baseline (file for a later --baseline-from)
@@ -91,6 +94,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     backend: 'auto',
     baseline: true,
     baselineOnly: false,
+    gradCheckpoint: false,
     baselineTimeout: DEFAULTS.baselineTimeout,
     baselineSize: DEFAULTS.baselineSize,
     caseTimeout: DEFAULTS.caseTimeout,
@@ -138,6 +142,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         break;
       case '--case-timeout':
         o.caseTimeout = positiveInt(flag, value());
+        break;
+      case '--grad-checkpoint':
+        o.gradCheckpoint = true;
         break;
       case '--baseline-only':
         o.baselineOnly = true;

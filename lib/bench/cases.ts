@@ -21,6 +21,8 @@ export interface BenchCase {
   /** Seed of the random weights, images and labels. */
   seed: number;
   numClasses: number;
+  /** Activation recomputation during training (lib/models/core/grad_checkpoint.ts). */
+  gradCheckpoint?: boolean;
   /** Skip the FLOPs count (tests). */
   noFlops?: boolean;
 }
@@ -67,6 +69,7 @@ export function planCases(opts: BenchOptions, backend: CaseBackend): BenchCase[]
     runs: opts.runs,
     seed: SEED,
     numClasses: NUM_CLASSES,
+    ...(opts.gradCheckpoint ? { gradCheckpoint: true } : {}),
   };
   const out: BenchCase[] = [];
   for (const model of opts.models) {

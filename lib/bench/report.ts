@@ -83,7 +83,7 @@ export interface BenchSummary {
   load_average: { start: number[]; end: number[] };
   cores: number;
   commit?: string;
-  options: { runs: number; warmup: number; quick: boolean };
+  options: { runs: number; warmup: number; quick: boolean; gradCheckpoint?: boolean };
 }
 
 export const FLOPS_NOTE =
@@ -314,7 +314,10 @@ export function toMarkdown(s: BenchSummary): string {
       `${s.load_average.end.map((l) => l.toFixed(2)).join(' ')} at end` +
       (s.commit ? `; commit ${s.commit}` : '') +
       `; SIMD ${s.simd ? 'on' : 'off'}; warm-up ${s.options.warmup}, median of ${s.options.runs}` +
-      (s.options.quick ? ' (--quick)' : ''),
+      (s.options.quick ? ' (--quick)' : '') +
+      (s.options.gradCheckpoint
+        ? '; train steps with gradient checkpointing (the pure-JS baseline without)'
+        : ''),
   );
   lines.push('');
   lines.push(

@@ -18,6 +18,7 @@ import { buildParamGroups } from '../train/param_groups.ts';
 import { stepGflops, type BenchCase, type CaseMeasurement } from './cases.ts';
 import { median } from './stats.ts';
 import { guardWasmHeap } from './wasm_guard.ts';
+import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
 
 /** configs/_base_/default_runtime.json's optimiser (the lr value does not change the cost). */
 const OPTIMIZER = {
@@ -81,6 +82,7 @@ function trainStep(
 export async function runCase(c: BenchCase): Promise<CaseMeasurement> {
   const info = await selectBackend({ prefer: c.backend, threads: c.threads, log: false });
   guardWasmHeap();
+  setGradientCheckpointing(c.gradCheckpoint ?? false);
   const model = createModel(c.model, { numClasses: c.numClasses, seed: c.seed });
   const x = tf.randomUniform([c.batch, c.size, c.size, 3], -2, 2, 'float32', c.seed) as tf.Tensor4D;
   // [B,H,W] class ids in [0, K)
