@@ -136,9 +136,9 @@ for (const stem of selected) {
   if (!r.ok) {
     console.error(`\nreproduce: notebook ${stem} failed after ${(r.ms / 1000).toFixed(0)} s:\n`);
     console.error(r.error);
-    const log = join(resultsDir('notebooks'), `${stem}.error.txt`);
-    writeFileSync(log, r.error ?? '');
-    console.error(`\n(saved to ${log})`);
+    const errFile = join(resultsDir('notebooks'), `${stem}.error.txt`);
+    writeFileSync(errFile, r.error ?? '');
+    console.error(`\n(saved to ${errFile})`);
     console.error(`\nRun it alone: OFFSEG_QUICK=1 node --import tsx notebooks/${stem}.ts`);
     process.exit(1);
   }
