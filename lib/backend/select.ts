@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setupWasm } from './wasm.ts';
+import { guardWasmHeap } from './wasm_guard.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = [
@@ -101,6 +102,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendIn
     } else if (name === 'wasm') {
       try {
         const w = await setupWasm({ threads: opts.threads });
+        guardWasmHeap(); // a full 4 GiB heap fails with an error instead of hanging
         threads = w.threads;
         simd = w.simd;
       } catch (e) {

@@ -64,7 +64,9 @@ Options:
   --models a,b            subset of ${BENCH_MODELS.join(', ')}
   --backend NAME          auto (default: best available), wasm, cpu, tensorflow, tensorflow-gpu
   --threads N             worker threads of the wasm backend (else OFFSEG_THREADS or the cores)
-  --grad-checkpoint       train steps recompute activations (as runtime.gradCheckpoint: true)
+  --grad-checkpoint       train steps recompute activations (default; as runtime.gradCheckpoint:
+                          true — without it OffSeg-T at crop >= 256 exceeds the 4 GiB WASM heap)
+  --no-grad-checkpoint    plain autodiff (keeps every activation)
   --no-baseline           skip the pure-JS baseline (no speed-up reported)
   --baseline-from FILE    reuse the baseline of an earlier results/bench/*.json
   --baseline-only         measure only the baseline (file for a later --baseline-from)
@@ -94,7 +96,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     backend: 'auto',
     baseline: true,
     baselineOnly: false,
-    gradCheckpoint: false,
+    gradCheckpoint: true,
     baselineTimeout: DEFAULTS.baselineTimeout,
     baselineSize: DEFAULTS.baselineSize,
     caseTimeout: DEFAULTS.caseTimeout,
@@ -145,6 +147,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         break;
       case '--grad-checkpoint':
         o.gradCheckpoint = true;
+        break;
+      case '--no-grad-checkpoint':
+        o.gradCheckpoint = false;
         break;
       case '--baseline-only':
         o.baselineOnly = true;

@@ -68,7 +68,11 @@ test('parseBenchArgs: defaults, values, --quick and errors', () => {
   assert.equal(parseBenchArgs(['--baseline-from', 'x.json']).baselineFrom, 'x.json');
   assert.equal(parseBenchArgs([]).baselineSize, 256);
   assert.equal(planCases(parseBenchArgs(['--grad-checkpoint']), 'wasm')[0].gradCheckpoint, true);
-  assert.equal(planCases(parseBenchArgs([]), 'wasm')[0].gradCheckpoint, undefined);
+  assert.equal(
+    planCases(parseBenchArgs(['--no-grad-checkpoint']), 'wasm')[0].gradCheckpoint,
+    undefined,
+  );
+  assert.equal(planCases(parseBenchArgs([]), 'wasm')[0].gradCheckpoint, true);
   assert.equal(parseBenchArgs(['--baseline-size', '128']).baselineSize, 128);
   // a non-standard comparison crop adds its comparand train cases
   const extra = planCases(parseBenchArgs(['--quick', '--baseline-size', '128']), 'wasm');

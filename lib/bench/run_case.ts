@@ -17,7 +17,7 @@ import { AdamW } from '../train/optim.ts';
 import { buildParamGroups } from '../train/param_groups.ts';
 import { stepGflops, type BenchCase, type CaseMeasurement } from './cases.ts';
 import { median } from './stats.ts';
-import { guardWasmHeap } from './wasm_guard.ts';
+import { guardWasmHeap } from '../backend/wasm_guard.ts';
 import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
 
 /** configs/_base_/default_runtime.json's optimiser (the lr value does not change the cost). */

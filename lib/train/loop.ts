@@ -110,7 +110,12 @@ export async function train(
   const log = new JsonlLogger(join(workDir, 'log.jsonl'));
   const sched = schedule(cfg);
   const micro = cfg.data.batchSize / cfg.data.accumulate;
-  setGradientCheckpointing(cfg.runtime.gradCheckpoint ?? false); // optional key: absent keeps old config hashes
+  // Unset: recompute activations on WASM from 256² crops (a 256² batch-2 OffSeg-T step exceeds
+  // the 4 GiB wasm32 heap otherwise); the key is optional so existing config hashes are kept.
+  const [ch, cw] = cfg.data.train.crop;
+  setGradientCheckpointing(
+    cfg.runtime.gradCheckpoint ?? (tf.getBackend() === 'wasm' && ch * cw >= 256 * 256),
+  );
 
   // Optimiser over every trainable parameter, grouped as mmengine's paramwise_cfg does.
   const params = model.namedParameters();

@@ -2,9 +2,9 @@
  * Fail fast when the WASM heap is exhausted. tfjs-backend-wasm allocates every tensor buffer
  * with the module's `_malloc`; at the 4 GiB ceiling of wasm32 that returns 0 and the backend
  * writes to address 0 regardless, corrupting the allocator, after which the next `_free` can spin
- * forever (seen on an OffSeg-T train step at crop 256, batch 2). The benchmark child wraps
+ * forever (seen on an OffSeg-T train step at crop 256, batch 2). The guard wraps
  * `_malloc` so the case ends with an "out of memory" error instead of hanging until its cap.
- * Bench-only instrumentation: the library itself is not changed.
+ * Installed by the backend selector whenever wasm is chosen (training can hit the same hang).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
