@@ -5,7 +5,8 @@
  *   2. check Jupyter + Chromium (install them from apt when root, else print the command);
  *      write the tslab kernel spec into .cache/jupyter;
  *   3. check that every notebooks/NN-*.ipynb matches its .ts source;
- *   4. execute each notebook with nbconvert, executed copies in results/notebooks/;
+ *   4. execute each notebook headlessly (Jupyter nbclient, what nbconvert --execute runs; see
+ *      lib/report/jupyter.ts), executed copies in results/notebooks/;
  *   5. results/REPORT.md = header + results/report/*.md, then check every expected artefact
  *      (lib/report/artefacts.ts).
  * `--quick` runs the notebooks with OFFSEG_QUICK=1 (tiny schedules), `--skip-train` with

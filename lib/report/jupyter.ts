@@ -1,8 +1,9 @@
 /**
- * Headless Jupyter for the notebooks (issue #6 §3, stack.md §Jupyter): Debian's nbconvert /
- * nbclient (python at /usr/bin/python3) executing notebooks on the tslab kernel, whose spec is
- * written inside the checkout (.cache/jupyter, passed as JUPYTER_PATH) so nothing is
- * registered for the user. Also runs a notebook source as a plain script (tsx).
+ * Headless Jupyter for the notebooks (issue #6 §3, stack.md §Jupyter): Debian's nbclient (the
+ * executor behind `jupyter nbconvert --execute`, python at /usr/bin/python3) running notebooks
+ * on the tslab kernel, whose spec is written inside the checkout (.cache/jupyter, passed as
+ * JUPYTER_PATH) so nothing is registered for the user. Also runs a notebook source as a plain
+ * script (tsx).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -83,9 +84,9 @@ function run(
   });
 }
 
-/** The useful part of a failure: nbclient's "following cell" block, else the output's tail. */
+/** The useful part of a failure: the runner's failing-cell block, else the output's tail. */
 export function failure(output: string, code: number | null): string {
-  const at = output.indexOf('An error occurred while executing the following cell');
+  const at = output.indexOf('OFFSEG_CELL_FAILED');
   const text = at >= 0 ? output.slice(at) : output;
   const lines = text.trimEnd().split('\n');
   const shown = at >= 0 ? lines.slice(0, 80) : lines.slice(-40);
@@ -93,32 +94,61 @@ export function failure(output: string, code: number | null): string {
 }
 
 export interface ExecuteOptions {
-  /** Folder for the executed copy (same file name). */
+  /** Folder for the executed copy (same file name); written even when a cell fails. */
   outDir: string;
   env?: NodeJS.ProcessEnv;
   /** Per-cell timeout in seconds. */
   cellTimeout?: number;
-  /** Echo nbconvert's output. */
+  /** Echo the runner's output. */
   echo?: boolean;
 }
+
+/**
+ * nbclient (what `jupyter nbconvert --execute` runs) driven directly: tslab reports a failing
+ * cell's error on the cell's stderr stream with an empty error reply, so nbconvert's message
+ * shows the cell but not the error. This runner prints the cell, its outputs and the error,
+ * and keeps the executed copy (outputs up to the failure) for inspection.
+ */
+const RUNNER = `
+import os, sys, nbformat
+from nbclient import NotebookClient
+src, out, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
+nb = nbformat.read(src, as_version=4)
+current = {}
+def on_start(cell, cell_index, **_):
+    current['i'] = cell_index
+client = NotebookClient(nb, kernel_name='tslab', timeout=timeout, on_cell_start=on_start,
+    resources={'metadata': {'path': os.path.dirname(os.path.abspath(src))}})
+code = 0
+try:
+    client.execute()
+except BaseException as e:
+    code = 1
+    i = current.get('i')
+    lines = ['OFFSEG_CELL_FAILED: cell %s of %s' % (i, os.path.basename(src))]
+    if i is not None:
+        cell = nb.cells[i]
+        lines += ['------------------ cell source', cell.source, '------------------ cell output']
+        for o in cell.get('outputs', []):
+            if o.get('output_type') == 'stream':
+                lines.append(o.get('text', '').rstrip())
+            elif o.get('output_type') == 'error':
+                lines.append('%s: %s' % (o.get('ename'), o.get('evalue')))
+                lines += o.get('traceback', [])
+    lines += ['------------------ runner', '%s: %s' % (type(e).__name__, str(e).strip().splitlines()[-1] if str(e).strip() else '')]
+    sys.stderr.write('\\n'.join(lines) + '\\n')
+finally:
+    nbformat.write(nb, out)
+sys.exit(code)
+`;
 
 /** Execute one .ipynb headlessly on the tslab kernel; the executed copy goes to outDir. */
 export function executeNotebook(ipynb: string, opts: ExecuteOptions): Promise<RunResult> {
   mkdirSync(opts.outDir, { recursive: true });
-  const args = [
-    '--to',
-    'notebook',
-    '--execute',
-    '--ExecutePreprocessor.kernel_name=tslab',
-    `--ExecutePreprocessor.timeout=${opts.cellTimeout ?? 3600}`,
-    '--output-dir',
-    opts.outDir,
-    '--output',
-    basename(ipynb, '.ipynb'),
-    ipynb,
-  ];
+  const out = join(opts.outDir, basename(ipynb));
+  const args = ['-c', RUNNER, ipynb, out, String(opts.cellTimeout ?? 3600)];
   const env = { ...process.env, ...opts.env, JUPYTER_PATH: jupyterPath() };
-  return run(NBCONVERT, args, env, opts.echo ?? false);
+  return run(PYTHON, args, env, opts.echo ?? false);
 }
 
 /** Run a notebook source as a plain Node script (`node --import tsx notebooks/NN-x.ts`). */

@@ -1,7 +1,7 @@
 /**
  * CI catches a broken notebook (issue #6 §3): the quick path of notebooks/00-quickstart runs as
- * a plain script (tsx, OFFSEG_QUICK=1) and, when Jupyter and tslab are installed, its .ipynb is
- * executed headlessly by nbconvert on the tslab kernel; both must leave their artefacts (the
+ * a plain script (tsx, OFFSEG_QUICK=1) and, when Jupyter (nbclient) and tslab are installed,
+ * its .ipynb is executed headlessly on the tslab kernel; both must leave their artefacts (the
  * list in ./artefacts.ts) in a temporary results folder. dist/lib is rebuilt first if stale.
  */
 import { test } from 'node:test';
@@ -47,7 +47,7 @@ test(`notebooks/${NB}.ts runs as a plain script (quick) and writes its artefacts
 
 const missing = jupyterMissing();
 test(
-  `notebooks/${NB}.ipynb executes headlessly on the tslab kernel (nbconvert)`,
+  `notebooks/${NB}.ipynb executes headlessly on the tslab kernel (Jupyter nbclient)`,
   { skip: missing.length ? `not installed: ${missing.join(', ')}` : false },
   async () => {
     writeKernelSpec();
@@ -57,7 +57,7 @@ test(
       env: { ...env, OFFSEG_RESULTS_DIR: out },
       cellTimeout: 600,
     });
-    console.log(`[notebook] ${NB} through nbconvert: ${(r.ms / 1000).toFixed(1)} s`);
+    console.log(`[notebook] ${NB} through Jupyter: ${(r.ms / 1000).toFixed(1)} s`);
     assert.ok(r.ok, r.error ?? 'failed');
     assert.deepEqual(missingArtefacts(out, [expected], { executed: true }), []);
     const nb = JSON.parse(readFileSync(join(out, 'notebooks', `${NB}.ipynb`), 'utf8')) as {

@@ -15,6 +15,7 @@ import { isQuick, writeSection } from './section.ts';
 import { CHROMIUM, saveFigure, savePng } from './figure.ts';
 import { EXPECTED, expectedFiles, missingArtefacts } from './artefacts.ts';
 import { parsePercent, syncNotebooks, toIpynb } from '../../scripts/notebooks.ts';
+import { failure } from './jupyter.ts';
 import type { Table } from './table.ts';
 
 await useBackend('cpu');
@@ -162,4 +163,19 @@ test('saveFigure: self-contained HTML, PNG from Chromium; savePng for plain imag
     channels: 3,
   });
   assert.equal(readFileSync(p).readUInt32BE(20), 2);
+});
+
+test('a failing notebook is reported with its cell and error', () => {
+  const out = [
+    'kernel noise',
+    'OFFSEG_CELL_FAILED: cell 3 of 01-x.ipynb',
+    '------------------ cell source',
+    'throw new Error("boom")',
+    '------------------ cell output',
+    'Error: boom',
+  ].join('\n');
+  const f = failure(out, 1);
+  assert.match(f, /^OFFSEG_CELL_FAILED: cell 3 of 01-x.ipynb/);
+  assert.match(f, /Error: boom\n\(exit code 1\)$/);
+  assert.match(failure('a\nb', 2), /^a\nb\n\(exit code 2\)$/);
 });
