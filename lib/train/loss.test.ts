@@ -14,7 +14,7 @@ function randomCase(b: number, h: number, w: number, k: number, stride: number, 
     'float32',
     seed,
   ) as tf.Tensor4D;
-  const raw = tf.randomUniformInt([b, h, w], 0, k + 2, { seed: seed + 1 }); // k, k+1 → ignored
+  const raw = tf.randomUniformInt([b, h, w], 0, k + 2, seed + 1); // k, k+1 → ignored
   const labels = tf.where(tf.greaterEqual(raw, k), tf.fill([b, h, w], 255, 'int32'), raw);
   return { logits, labels: labels as tf.Tensor3D };
 }
@@ -28,8 +28,8 @@ for (const [stride, label] of [
     const a = segCrossEntropy(logits, labels).dataSync()[0];
     const r = segCrossEntropyReference(logits, labels).dataSync()[0];
     assert.ok(Math.abs(a - r) < 1e-6, `${a} vs ${r}`);
-    const ga = tf.grad((x: tf.Tensor4D) => segCrossEntropy(x, labels))(logits);
-    const gr = tf.grad((x: tf.Tensor4D) => segCrossEntropyReference(x, labels))(logits);
+    const ga = tf.grad((x) => segCrossEntropy(x as tf.Tensor4D, labels))(logits);
+    const gr = tf.grad((x) => segCrossEntropyReference(x as tf.Tensor4D, labels))(logits);
     const diff = tf.max(tf.abs(tf.sub(ga, gr))).dataSync()[0];
     const scale = tf.max(tf.abs(gr)).dataSync()[0];
     assert.ok(scale > 0 && diff < 1e-6 + 1e-4 * scale, `max |Δ| ${diff} (scale ${scale})`);

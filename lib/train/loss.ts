@@ -39,14 +39,15 @@ export function segCrossEntropy(
   const [b, hl, wl] = labels.shape;
   const k = logits.shape[3];
   const denom = b * hl * wl;
-  const op = tf.customGrad((lg: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([lg]);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const lg = args[0] as tf.Tensor4D;
+    (args[1] as tf.GradSaveFunc)([lg]);
     const value = tf.tidy(() => {
-      const { up, safe, valid } = labelSizeTerms(lg as tf.Tensor4D, labels, ignoreIndex);
+      const { up, safe, valid } = labelSizeTerms(lg, labels, ignoreIndex);
       const picked = tf.sum(tf.mul(tf.logSoftmax(up), tf.oneHot(safe, k)), 1); // log p[label] (P)
       return tf.div(tf.sum(tf.mul(tf.neg(picked), valid)), denom) as tf.Scalar;
     });
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor =>
+    const gradFunc = (dy: tf.Scalar, saved: tf.Tensor[]): tf.Tensor =>
       tf.tidy(() => {
         const low = saved[0] as tf.Tensor4D;
         const { up, safe, valid } = labelSizeTerms(low, labels, ignoreIndex);
@@ -68,7 +69,7 @@ export function segCrossEntropy(
       });
     return { value, gradFunc };
   });
-  return op(logits) as tf.Scalar;
+  return op(logits);
 }
 
 /** The same loss through plain autodiff (keeps every label-size intermediate): tests only. */
