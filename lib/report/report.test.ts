@@ -16,6 +16,7 @@ import { CHROMIUM, saveFigure, savePng } from './figure.ts';
 import { EXPECTED, expectedFiles, missingArtefacts } from './artefacts.ts';
 import { parsePercent, syncNotebooks, toIpynb } from '../../scripts/notebooks.ts';
 import { failure } from './jupyter.ts';
+import { checkpointEnv, evalReleased } from './released.ts';
 import type { Table } from './table.ts';
 
 await useBackend('cpu');
@@ -178,4 +179,20 @@ test('a failing notebook is reported with its cell and error', () => {
   assert.match(f, /^OFFSEG_CELL_FAILED: cell 3 of 01-x.ipynb/);
   assert.match(f, /Error: boom\n\(exit code 1\)$/);
   assert.match(failure('a\nb', 2), /^a\nb\n\(exit code 2\)$/);
+});
+
+test('released checkpoints: env names, and "not run here" with the reason', async () => {
+  assert.equal(checkpointEnv('offseg-t', 'ade20k'), 'OFFSEG_CKPT_OFFSEG_T_ADE20K');
+  assert.equal(
+    checkpointEnv('segformer-b0-ol', 'cityscapes'),
+    'OFFSEG_CKPT_SEGFORMER_B0_OL_CITYSCAPES',
+  );
+  delete process.env.OFFSEG_ADE20K_ROOT;
+  process.env.OFFSEG_CKPT_OFFSEG_T = join(tmp, 'nope.pth');
+  const r = await evalReleased('offseg-t', 'ade20k');
+  assert.equal(r.status, 'not-run');
+  assert.match(
+    r.status === 'not-run' ? r.reason : '',
+    /^no dataset root \(OFFSEG_ADE20K_ROOT\), no checkpoint .*nope\.pth does not exist$/,
+  );
 });
