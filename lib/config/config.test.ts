@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadConfig, ConfigError, deepMerge } from './compose.ts';
 
+/** JSON in configs/ that is not a run config (the proxy protocol's seeds and quick overrides). */
+const NOT_RUN_CONFIGS = new Set([join('configs', 'proxy', 'protocol.json')]);
+
 function leafConfigs(dir = 'configs'): string[] {
   const out: string[] = [];
   for (const n of readdirSync(dir)) {
     const p = join(dir, n);
     if (statSync(p).isDirectory()) {
       if (n !== '_base_') out.push(...leafConfigs(p));
-    } else if (n.endsWith('.json')) out.push(p);
+    } else if (n.endsWith('.json') && !NOT_RUN_CONFIGS.has(p)) out.push(p);
   }
   return out;
 }
