@@ -55,7 +55,7 @@ const runs: Record<string, ProxyResult[]> = {};
 for (const m of MODELS) {
   runs[m] = [];
   for (const seed of seeds) {
-    const r = await runProxy({ model: m, seed, quick });
+    const r = await runProxy({ model: m, seed, quick: quick }) // explicit: tslab loses shorthand refs to earlier cells;
     if (r) runs[m].push(r);
   }
   const s = meanStd(runs[m].map((r) => r.mIoU));

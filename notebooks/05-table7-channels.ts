@@ -60,7 +60,7 @@ const runs: Record<string, ProxyResult[]> = {};
 for (const name of [...TABLE7_CHANNELS.map(proxyName), 'offseg-t']) {
   runs[name] = [];
   for (const seed of seeds) {
-    const r = await runProxy({ model: name, seed, quick });
+    const r = await runProxy({ model: name, seed, quick: quick }) // explicit: tslab loses shorthand refs to earlier cells;
     if (r) runs[name].push(r);
   }
   const s = meanStd(runs[name].map((r) => r.mIoU));

@@ -39,7 +39,7 @@ const MODELS = [
 ];
 const runs: Record<string, ProxyResult | undefined> = {};
 for (const m of MODELS)
-  runs[m.name] = await runProxy({ model: m.name, seed: 0, quick, needModel: true });
+  runs[m.name] = await runProxy({ model: m.name, seed: 0, quick: quick, needModel: true });
 const { config } = finetuneConfig('offseg-t', 0, backbonePath(quick), quick);
 const { val } = await buildDatasets(config, ['val']);
 
@@ -167,7 +167,7 @@ console.log(
     )
     .join('\n'),
 );
-console.log({ png, html });
+console.log({ png: png, html: html }); // no shorthand: tslab
 
 // %% [markdown]
 // ## Report section
