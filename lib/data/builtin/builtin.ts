@@ -31,7 +31,6 @@ import { STUFF } from './textures.ts';
 /** Bump when the generator's output changes: it is part of the cache hash. */
 export const BUILTIN_VERSION = 1;
 
-
 export interface BuiltinOptions {
   /** Generator seed (default 0). */
   seed: number;
