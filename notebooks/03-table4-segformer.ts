@@ -16,7 +16,7 @@
 // %%
 // Setup (measured environment): backend and run mode.
 import { describeBackend, selectBackend } from './lib/backend/select';
-import { table4Complexity } from './lib/report/paper_tables';
+import { table4Complexity, olCostTable } from './lib/report/paper_tables';
 import { TABLE4 } from './lib/report/paper';
 import { releasedMiouTable } from './lib/report/released';
 import { saveTable } from './lib/report/frame';
@@ -45,31 +45,11 @@ await show(cx.table);
 
 // %%
 // measured Δ (with OL − without) beside the paper's Δ (quoted)
-const pairs = Object.keys(TABLE4).filter((n) => !n.endsWith('-ol'));
-const delta = {
-  title: 'Table 4 — SegFormer ± OL — cost of Offset Learning (+OL − baseline)',
-  columns: [
-    'model',
-    'Δ params M (quoted)',
-    'Δ params M (measured)',
-    'Δ GFLOPs (quoted)',
-    'Δ GFLOPs fvcore (measured)',
-    'Δ mIoU (quoted)',
-  ],
-  rows: pairs.map((n) => {
-    const p = TABLE4 as Record<string, { params: number; adeFlops: number; adeMIoU: number }>;
-    const a = cx.measured[n];
-    const b = cx.measured[`${n}-ol`];
-    return [
-      n,
-      +(p[`${n}-ol`].params - p[n].params).toFixed(2),
-      b.params - a.params,
-      +(p[`${n}-ol`].adeFlops - p[n].adeFlops).toFixed(2),
-      b.fvcore - a.fvcore,
-      +(p[`${n}-ol`].adeMIoU - p[n].adeMIoU).toFixed(2),
-    ];
-  }),
-};
+const delta = olCostTable(
+  'Table 4 — SegFormer ± OL — cost of Offset Learning (+OL − baseline)',
+  TABLE4,
+  cx.measured,
+);
 saveTable('table4_segformer_ol_cost', delta);
 await show(delta);
 

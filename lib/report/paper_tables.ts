@@ -294,3 +294,38 @@ export async function table7Complexity(): Promise<ComplexityResult> {
     },
   };
 }
+
+/**
+ * Tables 3 and 4: what adding Offset Learning costs, per backbone size — the paper's Δ (+OL −
+ * baseline, quoted) beside ours (measured). `paper` maps `name` and `name-ol` to their rows.
+ */
+export function olCostTable(
+  title: string,
+  paper: Record<string, { params: number; adeFlops: number; adeMIoU: number }>,
+  measured: Record<string, Measured>,
+): Table {
+  const pairs = Object.keys(paper).filter((n) => !n.endsWith('-ol'));
+  return {
+    title,
+    columns: [
+      'model',
+      'Δ params M (quoted)',
+      'Δ params M (measured)',
+      'Δ GFLOPs (quoted)',
+      'Δ GFLOPs fvcore (measured)',
+      'Δ mIoU (quoted)',
+    ],
+    rows: pairs.map((n) => {
+      const [p, q] = [paper[n], paper[`${n}-ol`]];
+      const [a, b] = [measured[n], measured[`${n}-ol`]];
+      return [
+        n,
+        +(q.params - p.params).toFixed(2),
+        b.params - a.params,
+        +(q.adeFlops - p.adeFlops).toFixed(2),
+        b.fvcore - a.fvcore,
+        +(q.adeMIoU - p.adeMIoU).toFixed(2),
+      ];
+    }),
+  };
+}
