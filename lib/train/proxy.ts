@@ -28,7 +28,7 @@ import { currentBackend, selectBackend } from '../backend/select.ts';
 import { repoRoot } from '../paths.ts';
 import { buildDatasets, testPipeline, trainPipeline } from './build.ts';
 import { loadCheckpoint, readLastCheckpoint } from './checkpoint.ts';
-import { train } from './loop.ts';
+import { train, type TrainResult } from './loop.ts';
 import { writeJson } from './run_dir.ts';
 
 export interface ProxyOptions {
@@ -224,6 +224,38 @@ function evaluateRun(model: Segmentor, valSet: SegDataset, cfg: RunConfig): Prom
   });
 }
 
+/**
+ * Train `model` under `config` in `workDir` through the shared loop (resuming from its last
+ * checkpoint if there is one) and score it; the time covers training and evaluation.
+ */
+async function trainAndScore(
+  config: RunConfig,
+  hash: string,
+  workDir: string,
+  model: Segmentor,
+): Promise<{ r: TrainResult; ev: IoUResult; seconds: number }> {
+  const resumeFrom = resumePoint(workDir);
+  if (!resumeFrom) writeJson(join(workDir, 'config.json'), config);
+  const { train: trainSet, val: valSet } = await buildDatasets(config);
+  const t0 = performance.now();
+  const r = await train(
+    config,
+    hash,
+    workDir,
+    {
+      model,
+      trainSet: trainSet!,
+      valSet,
+      trainPipeline: trainPipeline(config),
+      testPipeline: testPipeline(config),
+    },
+    resumeFrom,
+  );
+  // A run that had already finished (its result JSON removed) resumes at its end: score it here.
+  const ev = r.lastEval ?? (await evaluateRun(model, valSet!, config));
+  return { r, ev, seconds: (performance.now() - t0) / 1000 };
+}
+
 export function backbonePath(quick?: boolean, root = repoRoot()): string {
   const { hash } = pretrainConfig(quick);
   return join(root, '.cache', 'proxy', `effv2-s1-builtin-${modeOf(quick)}-${hash}.pth`);
@@ -244,30 +276,12 @@ export async function ensurePretrainedBackbone(
 
   const env = await ensureBackend();
   const workDir = join(root, 'work_dirs', 'proxy', `pretrain-${mode}-${hash}`);
-  const resumeFrom = resumePoint(workDir);
-  if (!resumeFrom) writeJson(join(workDir, 'config.json'), config);
-  const { train: trainSet, val: valSet } = await buildDatasets(config);
   const model = createModel(config.model.name, {
     numClasses: config.model.numClasses,
     seed: config.runtime.seed,
   }) as OffSeg;
   log(`pretraining the backbone (${mode}): ${config.schedule.iterations} iterations in ${workDir}`);
-  const t0 = performance.now();
-  const r = await train(
-    config,
-    hash,
-    workDir,
-    {
-      model,
-      trainSet: trainSet!,
-      valSet,
-      trainPipeline: trainPipeline(config),
-      testPipeline: testPipeline(config),
-    },
-    resumeFrom,
-  );
-  const ev = r.lastEval ?? (await evaluateRun(model, valSet!, config));
-  const seconds = (performance.now() - t0) / 1000;
+  const { r, ev, seconds } = await trainAndScore(config, hash, workDir, model);
   mkdirSync(join(root, '.cache', 'proxy'), { recursive: true });
   exportPth(model.backbone, path, { config: JSON.stringify(config), configHash: hash });
   const result: PretrainResult = {
@@ -334,28 +348,9 @@ export async function runProxy(opts: ProxyOptions): Promise<ProxyResult | undefi
   if (!pre) return undefined;
   const env = await ensureBackend();
   const workDir = join(root, 'work_dirs', 'proxy', `${opts.model}-s${opts.seed}-${hash}`);
-  const resumeFrom = resumePoint(workDir);
-  if (!resumeFrom) writeJson(join(workDir, 'config.json'), config);
-  const { train: trainSet, val: valSet } = await buildDatasets(config);
   const full = buildProxyModel(opts.model, opts.seed, pre.path, config.model.numClasses);
   const model: Segmentor = proxyProtocol().freezeBackbone ? new FrozenBackbone(full) : full;
-  const t0 = performance.now();
-  const r = await train(
-    config,
-    hash,
-    workDir,
-    {
-      model,
-      trainSet: trainSet!,
-      valSet,
-      trainPipeline: trainPipeline(config),
-      testPipeline: testPipeline(config),
-    },
-    resumeFrom,
-  );
-  // A run that had already finished (its result JSON removed) resumes at its end: score it here.
-  const ev = r.lastEval ?? (await evaluateRun(model, valSet!, config));
-  const seconds = (performance.now() - t0) / 1000;
+  const { r, ev, seconds } = await trainAndScore(config, hash, workDir, model);
   full.dispose();
   const result: ProxyResult = {
     model: opts.model,
