@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resizeBilinear } from '../ops/resize.ts';
+import { resizeBilinearAdjoint } from '../ops/resize_adjoint.ts';
 
 export const IGNORE_INDEX = 255;
 
@@ -54,18 +55,10 @@ export function segCrossEntropy(
         const scale = tf.mul(tf.reshape(valid, [-1, 1]), tf.div(dy, denom)); // (P, 1)
         const dUp = tf.mul(tf.sub(tf.softmax(up), tf.oneHot(safe, k)), scale); // (P, K)
         const dUp4 = tf.reshape(dUp, [b, hl, wl, k]); // (P, K) → [B,H,W,K]
-        // Transpose of the bilinear resize (its own gradient kernel), no label-size tensor kept.
+        // Transpose of the bilinear resize (exact adjoint; tfjs' ResizeBilinearGrad kernel
+        // ignores half-pixel centres), no label-size tensor kept.
         if (low.shape[1] === hl && low.shape[2] === wl) return dUp4;
-        // (the kernel tfjs' own resizeBilinear gradient runs; halfPixelCenters is implied)
-        return tf.engine().runKernel(
-          'ResizeBilinearGrad',
-          { images: low, dy: dUp4 },
-          {
-            alignCorners: false,
-            halfPixelCenters: true,
-            size: [hl, wl],
-          },
-        ) as tf.Tensor4D;
+        return resizeBilinearAdjoint(dUp4, [low.shape[1], low.shape[2]]);
       });
     return { value, gradFunc };
   });
