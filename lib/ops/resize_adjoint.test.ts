@@ -1,14 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../test/helpers/parity.ts';
+import { switchBackend } from '../../test/helpers/backends.ts';
 import { describeCheck, gradCheck } from '../../test/helpers/gradcheck.ts';
 import { resizeBilinear } from './resize.ts';
 
 for (const be of ['cpu', 'wasm'] as const) {
   describe(`bilinear resize gradient on ${be}`, () => {
     test('half-pixel centres, up/down, non-square, batch 2', async () => {
-      await useBackend(be);
+      await switchBackend(be);
       for (const [inS, outS] of [
         [
           [3, 2],
@@ -39,3 +39,25 @@ for (const be of ['cpu', 'wasm'] as const) {
     });
   });
 }
+
+test('the harness rejects tfjs’ own ResizeBilinearGrad kernel (half-pixel centres ignored)', async () => {
+  await switchBackend('cpu');
+  const tfjsGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor4D;
+    return {
+      value: tf.image.resizeBilinear(x, [8, 8], false, true),
+      gradFunc: (dy: tf.Tensor) =>
+        tf
+          .engine()
+          .runKernel(
+            'ResizeBilinearGrad',
+            { images: x, dy },
+            { alignCorners: false, halfPixelCenters: true },
+          ) as tf.Tensor,
+    };
+  });
+  const x = tf.randomNormal([1, 3, 3, 2], 0, 1, 'float32', 4);
+  const r = gradCheck('tfjs kernel', (t) => tfjsGrad(t) as tf.Tensor, [x]);
+  assert.ok(!r.pass && r.worst > 0.1, describeCheck(r));
+  x.dispose();
+});

@@ -58,7 +58,7 @@ export function segCrossEntropy(
         // Transpose of the bilinear resize (exact adjoint; tfjs' ResizeBilinearGrad kernel
         // ignores half-pixel centres), no label-size tensor kept.
         if (low.shape[1] === hl && low.shape[2] === wl) return dUp4;
-        return resizeBilinearAdjoint(dUp4, [low.shape[1], low.shape[2]]);
+        return resizeBilinearAdjoint(dUp4 as tf.Tensor4D, [low.shape[1], low.shape[2]]);
       });
     return { value, gradFunc };
   });

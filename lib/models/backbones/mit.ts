@@ -245,7 +245,7 @@ export class MixVisionTransformer extends Module {
     const mlpRatio = opts.mlpRatio ?? 4;
     const total = opts.numLayers.reduce((a, b) => a + b, 0);
     const dpr = dropPathRates(opts.dropPathRate ?? 0.1, total);
-    this.rng = new Rng(opts.dropPathSeed ?? 0);
+    this.rng = this.registerRng('drop_path', new Rng(opts.dropPathSeed ?? 0));
     let inC = 3;
     let cur = 0;
     let stride = 1;

@@ -195,7 +195,7 @@ export class MSCAN extends Module {
     const ratios = opts.mlpRatios ?? [8, 8, 4, 4];
     const total = opts.depths.reduce((a, b) => a + b, 0);
     const dpr = dropPathRates(opts.dropPathRate ?? 0.1, total);
-    this.rng = new Rng(opts.dropPathSeed ?? 0);
+    this.rng = this.registerRng('drop_path', new Rng(opts.dropPathSeed ?? 0));
     let cur = 0;
     for (let i = 0; i < opts.depths.length; i++) {
       const c = opts.embedDims[i];

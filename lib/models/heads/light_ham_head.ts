@@ -80,7 +80,7 @@ export class LightHamHead extends Module {
     const { inChannels, hamChannels, channels, numClasses } = opts;
     this.classifier = opts.classifier ?? 'conv-seg';
     this.dropoutRatio = opts.dropoutRatio ?? 0.1;
-    this.rng = new Rng(opts.dropoutSeed ?? 0);
+    this.rng = this.registerRng('dropout', new Rng(opts.dropoutSeed ?? 0));
     // Registration order = the official state_dict order (BaseDecodeHead's conv_seg first).
     if (this.classifier === 'conv-seg' || opts.keepUnusedConvSeg) {
       this.convSeg = this.child('conv_seg', new Conv2d(channels, numClasses, { kernel: 1 }));

@@ -51,7 +51,7 @@ export class NMF2D extends Module {
     this.trainSteps = opts.trainSteps ?? 6;
     this.evalSteps = opts.evalSteps ?? 7;
     this.seed = opts.seed ?? 0;
-    this.trainRng = new Rng(this.seed);
+    this.trainRng = this.registerRng('bases', new Rng(this.seed));
   }
 
   /** Uniform [0,1) bases (B·S, D, R), L2-normalised over D (F.normalize, eps 1e-12). */

@@ -85,7 +85,7 @@ export class SegformerHead extends Module {
   constructor(opts: SegformerHeadOptions) {
     super();
     this.dropoutRatio = opts.dropoutRatio ?? 0.1;
-    this.rng = new Rng(opts.dropoutSeed ?? 0);
+    this.rng = this.registerRng('dropout', new Rng(opts.dropoutSeed ?? 0));
     const { inChannels, channels, numClasses } = opts;
     this.classifier = opts.classifier ?? 'conv-seg';
     this.outputStride = this.classifier === 'offset-learning' ? 8 : 4;
