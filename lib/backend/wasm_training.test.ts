@@ -1,16 +1,30 @@
 /**
- * Training on WASM end to end:
+ * Training on WASM end to end. No gradient is compared with tfjs autodiff (of another backend or
+ * another formulation); the references are central differences of the forward
+ * (test/helpers/gradcheck.ts), on both backends:
  * - the gradients we add where tfjs-core has none (GatherNd, ScatterNd, StridedSlice,
- *   DepthToSpace) against independent formulations, on both backends;
+ *   DepthToSpace): forward values equal independent formulations, gradients match gradCheck;
  * - a broad training step (every op family the models use, forward + backward) run on CPU
- *   under tf.profile: every kernel it used must exist on WASM, and loss and gradients must
- *   agree between the backends;
+ *   under tf.profile: every kernel it used must exist on WASM, the loss must agree between the
+ *   backends, and the parameter gradients must match central differences of the loss with its
+ *   non-smooth pieces (ReLU, max pool, where/clip, max of |·|) frozen at the point (see
+ *   `freezePieces`). tfjs' Max gradient is wrong at identical ties, which this step has: that
+ *   case and a minimal repro are kept as skipped KNOWN WRONG tests;
  * - a tiny convnet (conv 3×3 s2, depthwise 3×3, 1×1, GELU via erf, bilinear resize, softmax
- *   cross-entropy): loss and all variable gradients equal on WASM and CPU.
+ *   cross-entropy): loss equal on WASM and CPU, every variable gradient (tf.variableGrads)
+ *   against central differences on each backend.
+ * The central-difference objectives are summed in float64 from per-pixel terms: WASM's float32
+ * mean of the 512 losses jitters by ~10 ulp as the input moves, which divided by 2h swamps 1e-3.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import {
+  describeCheck,
+  directionalDerivative,
+  dot,
+  gradCheck,
+} from '../../test/helpers/gradcheck.ts';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { Rng } from '../models/core/init.ts';
 import { expectBackendsAgree, randomArray, relDiff, runOn } from './kernels/testing.ts';
@@ -21,23 +35,64 @@ registerWasmTrainingKernels();
 const REL = 1e-4;
 const rng = new Rng(21);
 
-/** Compare f's gradient with ref's on both backends (same input). */
-async function sameGrad(
+/**
+ * On both backends: f(x) must equal the independent formulation ref(x) (forward values), and f's
+ * gradient (tfjs autodiff through the gradient we registered) must match central differences of
+ * f's forward (test/helpers/gradcheck.ts). The ops are linear, so the central difference is exact
+ * at any step; 0.25 keeps float32 noise low.
+ */
+async function checkGrad(
   label: string,
   shape: number[],
   f: (x: tf.Tensor) => tf.Tensor,
   ref: (x: tf.Tensor) => tf.Tensor,
 ): Promise<void> {
   const v = randomArray(rng, shape);
-  const r = randomArray(rng, shape.length ? [1] : [1]);
-  const g = (h: (x: tf.Tensor) => tf.Tensor) => (): tf.Tensor[] =>
-    tf.grads((x: tf.Tensor) => tf.sum(tf.mul(tf.square(h(x)), r[0] + 2)))([tf.tensor(v, shape)]);
   for (const be of ['wasm', 'cpu'] as const) {
-    const [ours] = await runOn(be, g(f));
-    const [want] = await runOn('cpu', g(ref));
-    const d = relDiff(ours, want);
-    assert.ok(d.rel <= REL, `${label} on ${be}: rel ${d.rel}`);
+    const [ours, want] = await runOn(be, () => [f(tf.tensor(v, shape)), ref(tf.tensor(v, shape))]);
+    assert.ok(relDiff(ours, want).rel <= 1e-6, `${label} on ${be}: forward differs from ref`);
+    const prev = tf.getBackend();
+    await tf.setBackend(be);
+    const x = tf.tensor(v, shape);
+    const r = gradCheck(`${label} on ${be}`, f, [x], {
+      eps: 0.25,
+      maxCoords: 64,
+      sampled: 24,
+      directions: 4,
+    });
+    x.dispose();
+    await tf.setBackend(prev);
+    assert.ok(r.pass, describeCheck(r));
   }
+}
+
+/**
+ * Given gradients (one per input) against central differences of a forward objective
+ * (directionalDerivative of test/helpers/gradcheck.ts: Richardson-extrapolated, float32-rounded
+ * steps), per input at `coords` random coordinates and along `directions` random directions
+ * (entries N(0,1)/√n, as gradCheck's). Returns per input gradCheck's rel: the worst
+ * |⟨g, d⟩ − fd| relative to the input's largest |fd|.
+ */
+function fdCheck(
+  objective: (xs: Float32Array[]) => number,
+  x0: Float32Array[],
+  grads: Float32Array[],
+  opts: { coords: number; directions: number; eps: number; seed: number },
+): number[] {
+  const r = new Rng(opts.seed);
+  return x0.map((x, k) => {
+    const pairs: [number, number][] = [];
+    const n = x.length;
+    for (let j = 0; j < opts.coords + opts.directions; j++) {
+      const v = x0.map((y) => new Float32Array(y.length));
+      if (j < opts.coords) v[k][r.int(n)] = 1;
+      else for (let i = 0; i < n; i++) v[k][i] = r.normal() / Math.sqrt(n);
+      const d = directionalDerivative(objective, x0, v, opts.eps);
+      pairs.push([d.fd, dot(grads[k], d.dir[k])]);
+    }
+    const scale = Math.max(1e-6, ...pairs.map(([a]) => Math.abs(a)));
+    return Math.max(...pairs.map(([a, b]) => Math.abs(a - b) / scale));
+  });
 }
 
 describe('gradients added where tfjs-core has none', () => {
@@ -48,7 +103,7 @@ describe('gradients added where tfjs-core has none', () => {
       [0, 1],
       [1, 0],
     ];
-    await sameGrad(
+    await checkGrad(
       'gatherND',
       [3, 4, 5],
       (x) => tf.gatherND(x, tf.tensor2d(idx, [4, 2], 'int32')),
@@ -70,13 +125,13 @@ describe('gradients added where tfjs-core has none', () => {
     };
     const gathers = (x: tf.Tensor, lists: number[][]): tf.Tensor =>
       lists.reduce((t, l, ax) => tf.gather(t, tf.tensor1d(l, 'int32'), ax), x);
-    await sameGrad(
+    await checkGrad(
       'stridedSlice',
       [6, 7, 8],
       (x) => tf.stridedSlice(x, [1, 6, 0], [6, 0, 8], [2, -2, 3]),
       (x) => gathers(x, [range(1, 6, 2), range(6, 0, -2), range(0, 8, 3)]),
     );
-    await sameGrad(
+    await checkGrad(
       'stridedSlice shrink',
       [6, 7, 8],
       // (The CPU kernel mis-slices shrink + step > 1, so the shrink case uses unit steps.)
@@ -85,7 +140,7 @@ describe('gradients added where tfjs-core has none', () => {
     );
   });
   test('DepthToSpace = reshape/transpose', async () => {
-    await sameGrad(
+    await checkGrad(
       'depthToSpace',
       [2, 3, 4, 8],
       (x) => tf.depthToSpace(x as tf.Tensor4D, 2),
@@ -98,7 +153,7 @@ describe('gradients added where tfjs-core has none', () => {
   });
   test('ScatterNd updates = gatherND of dy', async () => {
     const idx = tf.tensor2d([[1], [3], [1]], [3, 1], 'int32');
-    await sameGrad(
+    await checkGrad(
       'scatterND',
       [3, 5],
       (u) => tf.scatterND(idx, u, [4, 5]),
@@ -113,145 +168,252 @@ describe('gradients added where tfjs-core has none', () => {
   });
 });
 
-/** One loss touching every op family of the OffSeg / SegFormer / SegNeXt training steps. */
-function broadStep(p: Record<string, Float32Array>): tf.Tensor[] {
-  const v = (k: string, shape: number[]): tf.Tensor => tf.tensor(p[k], shape);
-  const params = [
-    v('w1', [3, 3, 3, 8]),
-    v('w2', [3, 3, 8, 16]),
-    v('dw1', [1, 7, 16, 1]),
-    v('dw2', [7, 1, 16, 1]),
-    v('dw3', [5, 5, 16, 1]),
-    v('qkv', [16, 48]),
-    v('table', [9, 2]),
-    v('cls', [16, 5]),
-  ];
-  const x = v('x', [2, 16, 16, 3]) as tf.Tensor4D;
+/**
+ * The non-smooth ops of the broad step, exchangeable so that central differences can be taken
+ * through them: LIVE are the tfjs ops (what autodiff differentiates); `freezePieces` records,
+ * at one point, which piece of each op every element is on and returns those pieces as fixed
+ * smooth maps. Away from the kinks (a measure-zero set) the frozen loss equals the live loss in
+ * a neighbourhood of the point, so its central differences are the live loss's derivative,
+ * without steps straddling a ReLU kink, a max-pool switch or the where/clip jumps.
+ */
+interface Pieces {
+  relu(t: tf.Tensor4D): tf.Tensor4D;
+  /** 2×2 max pool, stride 2, valid. */
+  maxPool(t: tf.Tensor4D): tf.Tensor4D;
+  /** where(−2 < o < 2.5, clip(o, −1, 1), 0.1·o). */
+  clipOrScale(o: tf.Tensor): tf.Tensor;
+  /** max(√(|l| + 1)) over all elements. */
+  maxRoot(l: tf.Tensor): tf.Scalar;
+}
+
+const LIVE: Pieces = {
+  relu: (t) => tf.relu(t),
+  maxPool: (t) => tf.maxPool(t, 2, 2, 'valid'),
+  clipOrScale: (o) =>
+    tf.where(
+      tf.logicalAnd(tf.greater(o, -2), tf.less(o, 2.5)),
+      tf.clipByValue(o, -1, 1),
+      tf.mul(o, 0.1),
+    ),
+  maxRoot: (l) => tf.max(tf.sqrt(tf.add(tf.abs(l), 1))),
+};
+
+/**
+ * `record` runs LIVE and notes the pieces; `frozen` then applies the noted pieces; `untied` is
+ * LIVE except that the max is taken at the recorded element (gather, abs, sqrt): the same
+ * function near the point, for autodiff without tfjs' Max gradient (wrong at ties, see below).
+ */
+function freezePieces(): { record: Pieces; frozen: Pieces; untied: Pieces } {
+  let relu = new Float32Array(0);
+  let pool = new Int32Array(0);
+  let poolShape: [number, number, number, number] = [0, 0, 0, 0];
+  let coef = new Float32Array(0); // clipOrScale = o·coef + shift
+  let shift = new Float32Array(0);
+  let at = -1; // maxRoot's element and its sign
+  let sign = 0;
+  const record: Pieces = {
+    relu: (t) => {
+      relu = Float32Array.from(t.dataSync(), (v) => +(v > 0));
+      return LIVE.relu(t);
+    },
+    maxPool: (t) => {
+      const [b, h, w, c] = t.shape;
+      const v = t.dataSync();
+      const [oh, ow] = [Math.floor(h / 2), Math.floor(w / 2)];
+      poolShape = [b, oh, ow, c];
+      pool = new Int32Array(b * oh * ow * c);
+      for (let n = 0; n < b; n++)
+        for (let i = 0; i < oh; i++)
+          for (let j = 0; j < ow; j++)
+            for (let ch = 0; ch < c; ch++) {
+              let best = -1;
+              for (let dy = 0; dy < 2; dy++)
+                for (let dx = 0; dx < 2; dx++) {
+                  const k = ((n * h + 2 * i + dy) * w + 2 * j + dx) * c + ch;
+                  if (best < 0 || v[k] > v[best]) best = k;
+                }
+              pool[((n * oh + i) * ow + j) * c + ch] = best;
+            }
+      return LIVE.maxPool(t);
+    },
+    clipOrScale: (o) => {
+      const v = o.dataSync();
+      const inside = (u: number): boolean => u > -2 && u < 2.5;
+      coef = Float32Array.from(v, (u) => (inside(u) ? +(Math.abs(u) <= 1) : 0.1));
+      shift = Float32Array.from(v, (u) => (inside(u) && Math.abs(u) > 1 ? Math.sign(u) : 0));
+      return LIVE.clipOrScale(o);
+    },
+    maxRoot: (l) => {
+      const v = l.dataSync();
+      at = 0;
+      for (let i = 1; i < v.length; i++) if (Math.abs(v[i]) > Math.abs(v[at])) at = i;
+      sign = Math.sign(v[at]);
+      return LIVE.maxRoot(l);
+    },
+  };
+  const frozen: Pieces = {
+    relu: (t) => tf.mul(t, tf.tensor(relu, t.shape)),
+    maxPool: (t) =>
+      tf.reshape(tf.gather(tf.reshape(t, [-1]), tf.tensor1d(pool, 'int32')), poolShape),
+    clipOrScale: (o) => tf.add(tf.mul(o, tf.tensor(coef, o.shape)), tf.tensor(shift, o.shape)),
+    maxRoot: (l) =>
+      tf.reshape(
+        tf.sqrt(
+          tf.add(tf.mul(tf.gather(tf.reshape(l, [-1]), tf.tensor1d([at], 'int32')), sign), 1),
+        ),
+        [],
+      ),
+  };
+  const untied: Pieces = {
+    ...LIVE,
+    maxRoot: (l) =>
+      tf.reshape(
+        tf.sqrt(tf.add(tf.abs(tf.gather(tf.reshape(l, [-1]), tf.tensor1d([at], 'int32'))), 1)),
+        [],
+      ),
+  };
+  return { record, frozen, untied };
+}
+
+const BROAD_PARAMS: Record<string, [number[], number]> = {
+  w1: [[3, 3, 3, 8], 0.3],
+  w2: [[3, 3, 8, 16], 0.2],
+  dw1: [[1, 7, 16, 1], 0.3],
+  dw2: [[7, 1, 16, 1], 0.3],
+  dw3: [[5, 5, 16, 1], 0.2],
+  qkv: [[16, 48], 0.3],
+  table: [[9, 2], 1],
+  cls: [[16, 5], 0.3],
+};
+const BROAD_NAMES = Object.keys(BROAD_PARAMS);
+
+/**
+ * One loss touching every op family of the OffSeg / SegFormer / SegNeXt training steps, as a
+ * function of the parameters (BROAD_NAMES order) for a fixed input x: mean(ce) + 1e-3·max, from
+ * the terms [ce per pixel (512), max term].
+ */
+function broadLoss(ps: tf.Tensor[], x: Float32Array, pieces: Pieces): tf.Scalar {
+  const [ce, max] = broadTerms(ps, x, pieces);
+  return tf.add(tf.mean(ce), tf.mul(max, 1e-3)) as tf.Scalar;
+}
+
+/** The same loss summed in float64 from its terms (objective for central differences). */
+function broadLoss64(ps: tf.Tensor[], x: Float32Array, pieces: Pieces): number {
+  return tf.tidy(() => {
+    const [ce, max] = broadTerms(ps, x, pieces);
+    const c = ce.dataSync();
+    let s = 0;
+    for (let i = 0; i < c.length; i++) s += c[i];
+    return s / c.length + 1e-3 * max.dataSync()[0];
+  });
+}
+
+function broadTerms(ps: tf.Tensor[], x: Float32Array, pieces: Pieces): [tf.Tensor, tf.Scalar] {
+  const [w1, w2, dw1, dw2, dw3, qkv, table, cls] = ps;
+  const xt = tf.tensor4d(x, [2, 16, 16, 3]);
   const labels = tf.tensor1d(
     Array.from({ length: 2 * 16 * 16 }, (_, i) => (i * 7) % 5),
     'int32',
   );
-  const f = (
-    w1: tf.Tensor,
-    w2: tf.Tensor,
-    dw1: tf.Tensor,
-    dw2: tf.Tensor,
-    dw3: tf.Tensor,
-    qkv: tf.Tensor,
-    table: tf.Tensor,
-    cls: tf.Tensor,
-  ): tf.Scalar => {
-    const pad = (a: number, b: number): tf.backend_util.ExplicitPadding => [
-      [0, 0],
-      [a, a],
-      [b, b],
-      [0, 0],
-    ];
-    let h = tf.relu(tf.conv2d(x, w1 as tf.Tensor4D, 1, pad(1, 1))); // (2,16,16,8)
-    h = tf.conv2d(h, w2 as tf.Tensor4D, 2, pad(1, 1)); // (2,8,8,16)
-    const { mean, variance } = tf.moments(h, [0, 1, 2]);
-    h = tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-    const a = tf.depthwiseConv2d(
-      tf.depthwiseConv2d(h, dw1 as tf.Tensor4D, 1, pad(0, 3)),
-      dw2 as tf.Tensor4D,
-      1,
-      pad(3, 0),
-    );
-    h = tf.add(h, tf.mul(a, tf.sigmoid(tf.depthwiseConv2d(h, dw3 as tf.Tensor4D, 1, pad(2, 2)))));
-    h = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, Math.SQRT1_2)))); // GELU
-    // Attention over 8×8 tokens, 2 heads, relative bias gathered from a table.
-    const t = tf.reshape(h, [2, 64, 16]);
-    const [q, k, vv] = tf.split(
-      tf.reshape(tf.matMul(tf.reshape(t, [128, 16]), qkv), [2, 64, 48]),
-      3,
-      2,
-    );
-    const heads = (u: tf.Tensor): tf.Tensor =>
-      tf.transpose(tf.reshape(u, [2, 64, 2, 8]), [0, 2, 1, 3]); // (2,2,64,8)
-    const bias = tf.transpose(
-      tf.reshape(
-        tf.gather(
-          table,
-          tf.tensor1d(
-            Array.from({ length: 4096 }, (_, i) => i % 9),
-            'int32',
-          ),
+  const pad = (a: number, b: number): tf.backend_util.ExplicitPadding => [
+    [0, 0],
+    [a, a],
+    [b, b],
+    [0, 0],
+  ];
+  let h = pieces.relu(tf.conv2d(xt, w1 as tf.Tensor4D, 1, pad(1, 1))); // (2,16,16,8)
+  h = tf.conv2d(h, w2 as tf.Tensor4D, 2, pad(1, 1)); // (2,8,8,16)
+  const { mean, variance } = tf.moments(h, [0, 1, 2]);
+  h = tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+  const a = tf.depthwiseConv2d(
+    tf.depthwiseConv2d(h, dw1 as tf.Tensor4D, 1, pad(0, 3)),
+    dw2 as tf.Tensor4D,
+    1,
+    pad(3, 0),
+  );
+  h = tf.add(h, tf.mul(a, tf.sigmoid(tf.depthwiseConv2d(h, dw3 as tf.Tensor4D, 1, pad(2, 2)))));
+  h = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, Math.SQRT1_2)))); // GELU
+  // Attention over 8×8 tokens, 2 heads, relative bias gathered from a table.
+  const t = tf.reshape(h, [2, 64, 16]);
+  const [q, k, vv] = tf.split(
+    tf.reshape(tf.matMul(tf.reshape(t, [128, 16]), qkv), [2, 64, 48]),
+    3,
+    2,
+  );
+  const heads = (u: tf.Tensor): tf.Tensor =>
+    tf.transpose(tf.reshape(u, [2, 64, 2, 8]), [0, 2, 1, 3]); // (2,2,64,8)
+  const bias = tf.transpose(
+    tf.reshape(
+      tf.gather(
+        table,
+        tf.tensor1d(
+          Array.from({ length: 4096 }, (_, i) => i % 9),
+          'int32',
         ),
-        [64, 64, 2],
       ),
-      [2, 0, 1],
-    );
-    const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q), heads(k), false, true), 0.35), bias));
-    let o = tf.reshape(tf.transpose(tf.matMul(att, heads(vv)), [0, 2, 1, 3]), [2, 8, 8, 16]);
-    o = tf.add(
-      o,
-      tf.reshape(
-        tf.gatherND(
-          o,
-          tf.tensor2d(
-            [
-              [0, 1, 2],
-              [1, 2, 3],
-            ],
-            [2, 3],
-            'int32',
-          ),
+      [64, 64, 2],
+    ),
+    [2, 0, 1],
+  );
+  const att = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q), heads(k), false, true), 0.35), bias));
+  let o = tf.reshape(tf.transpose(tf.matMul(att, heads(vv)), [0, 2, 1, 3]), [2, 8, 8, 16]);
+  o = tf.add(
+    o,
+    tf.reshape(
+      tf.gatherND(
+        o,
+        tf.tensor2d(
+          [
+            [0, 1, 2],
+            [1, 2, 3],
+          ],
+          [2, 3],
+          'int32',
         ),
-        [2, 1, 1, 16],
       ),
-    );
-    o = tf.maxPool(
-      tf.pad(o, [
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [0, 0],
-      ]) as tf.Tensor4D,
-      2,
-      2,
-      'valid',
-    ); // (2,4,4,16)
-    // Batch folded into channels: the CPU ResizeNearestNeighborGrad is wrong for batch > 1.
-    const nb = tf.reshape(tf.transpose(tf.tile(o, [1, 1, 1, 1]), [1, 2, 0, 3]), [1, 4, 4, 32]);
-    o = tf.transpose(
-      tf.reshape(tf.image.resizeNearestNeighbor(nb as tf.Tensor4D, [8, 8]), [8, 8, 2, 16]),
-      [2, 0, 1, 3],
-    );
-    o = tf.concat(
-      [
-        tf.slice(o, [0, 0, 0, 0], [2, 8, 8, 8]),
-        tf.stridedSlice(o, [0, 0, 0, 8], [2, 8, 8, 16], [1, 1, 1, 1]),
-      ],
-      3,
-    );
-    o = tf.image.resizeBilinear(o as tf.Tensor4D, [16, 16], false, true);
-    o = tf.where(
-      tf.logicalAnd(tf.greater(o, -2), tf.less(o, 2.5)),
-      tf.clipByValue(o, -1, 1),
-      tf.mul(o, 0.1),
-    );
-    const logits = tf.reshape(tf.matMul(tf.reshape(o, [512, 16]), cls), [512, 5]);
-    const onehot = tf.cast(tf.oneHot(labels, 5), 'float32');
-    const ce = tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1)));
-    return tf.add(ce, tf.mul(tf.max(tf.sqrt(tf.add(tf.abs(logits), 1))), 1e-3)) as tf.Scalar;
-  };
-  const { value, grads } = tf.valueAndGrads(f)(params);
+      [2, 1, 1, 16],
+    ),
+  );
+  o = pieces.maxPool(
+    tf.pad(o, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]) as tf.Tensor4D,
+  ); // (2,4,4,16)
+  // Batch folded into channels: the CPU ResizeNearestNeighborGrad is wrong for batch > 1.
+  const nb = tf.reshape(tf.transpose(tf.tile(o, [1, 1, 1, 1]), [1, 2, 0, 3]), [1, 4, 4, 32]);
+  o = tf.transpose(
+    tf.reshape(tf.image.resizeNearestNeighbor(nb as tf.Tensor4D, [8, 8]), [8, 8, 2, 16]),
+    [2, 0, 1, 3],
+  );
+  o = tf.concat(
+    [
+      tf.slice(o, [0, 0, 0, 0], [2, 8, 8, 8]),
+      tf.stridedSlice(o, [0, 0, 0, 8], [2, 8, 8, 16], [1, 1, 1, 1]),
+    ],
+    3,
+  );
+  o = tf.image.resizeBilinear(o as tf.Tensor4D, [16, 16], false, true);
+  o = pieces.clipOrScale(o);
+  const logits = tf.reshape(tf.matMul(tf.reshape(o, [512, 16]), cls), [512, 5]);
+  const onehot = tf.cast(tf.oneHot(labels, 5), 'float32');
+  return [tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1)), pieces.maxRoot(logits)];
+}
+
+/** [loss, ∂loss/∂param for BROAD_NAMES] by tfjs autodiff on the current backend. */
+function broadStep(p: Record<string, Float32Array>, pieces = LIVE): tf.Tensor[] {
+  const params = BROAD_NAMES.map((k) => tf.tensor(p[k], BROAD_PARAMS[k][0]));
+  const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => broadLoss(ps, p.x, pieces))(
+    params,
+  );
   return [value, ...grads];
 }
 
 function broadParams(): Record<string, Float32Array> {
   const r = new Rng(33);
-  const shapes: Record<string, [number[], number]> = {
-    x: [[2, 16, 16, 3], 1],
-    w1: [[3, 3, 3, 8], 0.3],
-    w2: [[3, 3, 8, 16], 0.2],
-    dw1: [[1, 7, 16, 1], 0.3],
-    dw2: [[7, 1, 16, 1], 0.3],
-    dw3: [[5, 5, 16, 1], 0.2],
-    qkv: [[16, 48], 0.3],
-    table: [[9, 2], 1],
-    cls: [[16, 5], 0.3],
-  };
+  const shapes: Record<string, [number[], number]> = { x: [[2, 16, 16, 3], 1], ...BROAD_PARAMS };
   return Object.fromEntries(
     Object.entries(shapes).map(([k, [s, sc]]) => [k, randomArray(r, s, sc)]),
   );
@@ -280,68 +442,178 @@ describe('broad training step', () => {
     assert.equal(tf.memory().numTensors, before.tensors, 'engine tensors leaked');
     assert.equal(tf.engine().backend.numDataIds(), before.ids, 'wasm buffers leaked');
   });
-  test('loss and gradients agree with CPU', async () => {
+  test('loss agrees with CPU (forward)', async () => {
     const p = broadParams();
-    const d = await expectBackendsAgree('broad step', () => broadStep(p), REL);
-    console.log(`[kernels] broad step worst rel diff ${d.rel.toExponential(2)}`);
+    await expectBackendsAgree(
+      'broad step loss',
+      () => [
+        broadLoss(
+          BROAD_NAMES.map((k) => tf.tensor(p[k], BROAD_PARAMS[k][0])),
+          p.x,
+          LIVE,
+        ),
+      ],
+      REL,
+    );
   });
+  /**
+   * Autodiff gradients of the broad step on `be` (with LIVE or the untied max) against central
+   * differences of the frozen-piece loss summed in float64, 2 random directions per parameter,
+   * step 0.1 along unit-norm directions (≈ 0.1/√n per element, a few % of the parameters).
+   */
+  async function broadGradCheck(be: 'wasm' | 'cpu', untie: boolean): Promise<void> {
+    const p = broadParams();
+    const prev = tf.getBackend();
+    await tf.setBackend(be);
+    try {
+      const x0 = BROAD_NAMES.map((k) => p[k]);
+      const tensors = (xs: Float32Array[]): tf.Tensor[] =>
+        xs.map((v, i) => tf.tensor(v, BROAD_PARAMS[BROAD_NAMES[i]][0]));
+      const { record, frozen, untied } = freezePieces();
+      const recorded = tf.tidy(() => broadLoss(tensors(x0), p.x, record).dataSync()[0]);
+      const [value, ...grads] = tf
+        .tidy(() => broadStep(p, untie ? untied : LIVE))
+        .map((t) => {
+          const v = Float32Array.from(t.dataSync());
+          t.dispose();
+          return v;
+        });
+      assert.equal(value[0], recorded, 'the differentiated loss = the recorded pass');
+      const same = Math.abs(broadLoss64(tensors(x0), p.x, frozen) - value[0]);
+      assert.ok(same <= 1e-6 * Math.abs(value[0]), `frozen loss off by ${same}`);
+      const rel = fdCheck((xs) => broadLoss64(tensors(xs), p.x, frozen), x0, grads, {
+        coords: 0,
+        directions: 2,
+        eps: 0.1,
+        seed: 77,
+      });
+      const line = BROAD_NAMES.map((k, i) => `${k} ${rel[i].toExponential(2)}`).join(', ');
+      console.log(`[gradcheck] broad step on ${be}${untie ? ' (untied max)' : ''}: ${line}`);
+      rel.forEach((r, i) => assert.ok(r <= 1e-3, `${BROAD_NAMES[i]} on ${be}: rel ${r}`));
+    } finally {
+      await tf.setBackend(prev);
+    }
+  }
+  // The logits repeat in 2×2 blocks (nearest then bilinear upsampling), so the max of |logits|
+  // is attained by 4 identical elements, and tfjs' Max gradient (dy to every element equal to
+  // the max) counts the max term 4×. Checked with the max taken at one recorded element; the
+  // tfjs Max case is kept, skipped, as the known failure.
+  for (const be of ['wasm', 'cpu'] as const) {
+    test(`gradients on ${be} match central differences (non-smooth pieces frozen)`, () =>
+      broadGradCheck(be, true));
+    test(
+      `gradients on ${be} through tfjs' Max at a 4-fold tie`,
+      { skip: "KNOWN WRONG: tfjs' Max gradient multiplies by the tie count (4×)" },
+      () => broadGradCheck(be, false),
+    );
+  }
+  test(
+    'Max / Min gradient at identical ties (minimal repro): d max(x, x)/dx = 1',
+    { skip: "KNOWN WRONG: tfjs' Max/Min gradients give dy to every tied element (2 here)" },
+    async () => {
+      for (const be of ['wasm', 'cpu'] as const) {
+        const [gMax, gMin] = await runOn(be, () => [
+          tf.grad((x: tf.Tensor) => tf.max(tf.stack([x, x])))(tf.scalar(0.5)),
+          tf.grad((x: tf.Tensor) => tf.min(tf.stack([x, x])))(tf.scalar(0.5)),
+        ]);
+        assert.equal(gMax[0], 1, `max on ${be}`);
+        assert.equal(gMin[0], 1, `min on ${be}`);
+      }
+    },
+  );
 });
 
 describe('tiny convnet end to end', () => {
-  test('loss and all variable gradients equal on WASM and CPU', async () => {
-    const r = new Rng(44);
-    const init: Record<string, [number[], number]> = {
-      c1: [[3, 3, 3, 12], 0.3],
-      b1: [[12], 0.1],
-      dw: [[3, 3, 12, 1], 0.3],
-      pw: [[1, 1, 12, 6], 0.3],
-      b2: [[6], 0.1],
-    };
-    const vals = Object.fromEntries(
-      Object.entries(init).map(([k, [s, sc]]) => [k, randomArray(r, s, sc)]),
+  const r = new Rng(44);
+  const init: Record<string, [number[], number]> = {
+    c1: [[3, 3, 3, 12], 0.3],
+    b1: [[12], 0.1],
+    dw: [[3, 3, 12, 1], 0.3],
+    pw: [[1, 1, 12, 6], 0.3],
+    b2: [[6], 0.1],
+  };
+  const names = Object.keys(init);
+  const vals = Object.fromEntries(
+    Object.entries(init).map(([k, [s, sc]]) => [k, randomArray(r, s, sc)]),
+  );
+  const x = randomArray(r, [2, 20, 20, 3]);
+  const labels = Array.from({ length: 2 * 20 * 20 }, (_, i) => (i * 13) % 6);
+  /** Softmax cross-entropy per pixel (800) of the convnet with parameters v. */
+  const perPixel = (v: Record<string, tf.Tensor>, reduction: tf.Reduction): tf.Tensor => {
+    let h = tf.conv2d(tf.tensor4d(x, [2, 20, 20, 3]), v.c1 as tf.Tensor4D, 2, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
+    h = tf.add(h, v.b1);
+    h = tf.depthwiseConv2d(h, v.dw as tf.Tensor4D, 1, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
+    h = tf.add(tf.matMul(tf.reshape(h, [200, 12]), tf.reshape(v.pw, [12, 6])), v.b2); // 1×1 conv
+    h = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, Math.SQRT1_2)))); // GELU
+    h = tf.image.resizeBilinear(
+      tf.reshape(h, [2, 10, 10, 6]) as tf.Tensor4D,
+      [20, 20],
+      false,
+      true,
     );
-    const x = randomArray(r, [2, 20, 20, 3]);
-    const labels = Array.from({ length: 2 * 20 * 20 }, (_, i) => (i * 13) % 6);
-    const step = (): tf.Tensor[] => {
-      const vars = Object.fromEntries(
-        Object.entries(init).map(([k, [s]]) => [
-          k,
-          tf.variable(tf.tensor(vals[k], s), true, `tiny_${k}_${tf.getBackend()}`),
-        ]),
-      );
-      const { value, grads } = tf.variableGrads(() => {
-        let h = tf.conv2d(tf.tensor4d(x, [2, 20, 20, 3]), vars.c1 as tf.Variable<tf.Rank.R4>, 2, [
-          [0, 0],
-          [1, 1],
-          [1, 1],
-          [0, 0],
-        ]);
-        h = tf.add(h, vars.b1);
-        h = tf.depthwiseConv2d(h, vars.dw as tf.Variable<tf.Rank.R4>, 1, [
-          [0, 0],
-          [1, 1],
-          [1, 1],
-          [0, 0],
-        ]);
-        h = tf.add(tf.matMul(tf.reshape(h, [200, 12]), tf.reshape(vars.pw, [12, 6])), vars.b2); // 1×1 conv
-        h = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, Math.SQRT1_2)))); // GELU
-        h = tf.image.resizeBilinear(
-          tf.reshape(h, [2, 10, 10, 6]) as tf.Tensor4D,
-          [20, 20],
-          false,
-          true,
-        );
-        const logits = tf.reshape(h, [800, 6]);
-        return tf.losses.softmaxCrossEntropy(
-          tf.oneHot(tf.tensor1d(labels, 'int32'), 6),
-          logits,
-        ) as tf.Scalar;
-      }, Object.values(vars));
-      const out = [value, ...Object.keys(init).map((k) => grads[vars[k].name])];
-      Object.values(vars).forEach((v) => v.dispose());
-      return out;
-    };
-    const d = await expectBackendsAgree('tiny convnet', step, REL);
-    console.log(`[kernels] tiny convnet loss+grads worst rel diff ${d.rel.toExponential(2)}`);
+    const logits = tf.reshape(h, [800, 6]);
+    const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 6);
+    return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, reduction);
+  };
+  /** [mean loss, gradient of every variable] through tf.variableGrads on the current backend. */
+  const step = (): tf.Tensor[] => {
+    const vars = Object.fromEntries(
+      Object.entries(init).map(([k, [s]]) => [
+        k,
+        tf.variable(tf.tensor(vals[k], s), true, `tiny_${k}_${tf.getBackend()}`),
+      ]),
+    );
+    const { value, grads } = tf.variableGrads(
+      () => perPixel(vars, tf.Reduction.SUM_BY_NONZERO_WEIGHTS) as tf.Scalar,
+      Object.values(vars),
+    );
+    const out = [value, ...names.map((k) => grads[vars[k].name])];
+    Object.values(vars).forEach((v) => v.dispose());
+    return out;
+  };
+
+  test('loss equal on WASM and CPU (forward)', async () => {
+    await expectBackendsAgree('tiny convnet loss', () => [step()[0]], REL);
   });
+  // The variables' gradients against central differences of the same loss, summed in float64
+  // from the per-pixel terms (the network is smooth: conv, depthwise, 1×1, erf GELU, bilinear).
+  for (const be of ['wasm', 'cpu'] as const) {
+    test(`all variable gradients on ${be} match central differences`, async () => {
+      const [, ...grads] = await runOn(be, step);
+      const prev = tf.getBackend();
+      await tf.setBackend(be);
+      try {
+        const x0 = names.map((k) => vals[k]);
+        const objective = (xs: Float32Array[]): number =>
+          tf.tidy(() => {
+            const v = Object.fromEntries(names.map((k, i) => [k, tf.tensor(xs[i], init[k][0])]));
+            const l = perPixel(v, tf.Reduction.NONE).dataSync();
+            let sum = 0;
+            for (let i = 0; i < l.length; i++) sum += l[i];
+            return sum / l.length;
+          });
+        const rel = fdCheck(objective, x0, grads, {
+          coords: 3,
+          directions: 2,
+          eps: 1e-2,
+          seed: 45,
+        });
+        const line = names.map((k, i) => `${k} ${rel[i].toExponential(2)}`).join(', ');
+        console.log(`[gradcheck] tiny convnet on ${be}: ${line}`);
+        rel.forEach((v, i) => assert.ok(v <= 1e-3, `${names[i]} on ${be}: rel ${v}`));
+      } finally {
+        await tf.setBackend(prev);
+      }
+    });
+  }
 });
