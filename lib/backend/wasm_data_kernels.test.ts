@@ -1,13 +1,18 @@
 /**
  * The heap-copy data-movement kernels (Slice, Concat, Pack, SplitV, Unpack, PadV2,
  * StridedSlice, DepthToSpace) and the leading-axes Sum/Mean replacements on WASM, compared with
- * the CPU backend: exact for data movement, 1e-5 relative for the reductions.
+ * the CPU backend: exact for data movement, 1e-5 relative for the reductions (forward values).
+ * The gradient through the reductions is checked on each backend against independent
+ * references, never against tfjs autodiff elsewhere: its closed form in float64 and central
+ * differences of the forward (test/helpers/gradcheck.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeCheck, gradCheck } from '../../test/helpers/gradcheck.ts';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { Rng } from '../models/core/init.ts';
-import { expectBackendsAgree, randomArray } from './kernels/testing.ts';
+import { expectBackendsAgree, randomArray, relDiff, runOn } from './kernels/testing.ts';
 
 await useBackend('wasm');
 
@@ -148,7 +153,7 @@ describe('PadV2 / DepthToSpace', () => {
 });
 
 describe('Sum / Mean (leading or middle axes, column sums)', () => {
-  test('axis patterns, keepDims, int fallback, gradients', async () => {
+  test('axis patterns, keepDims, int fallback', async () => {
     const a = rand([4, 6, 7, 5]);
     const b = rand([1, 9, 8, 6]);
     const i = ints([5, 6]);
@@ -174,9 +179,39 @@ describe('Sum / Mean (leading or middle axes, column sums)', () => {
         tf.sum(tf.reshape(a(), [4, 1, 6, 7, 1, 5]), [2, 4]),
         tf.moments(a(), [0, 1, 2]).mean,
         tf.moments(a(), [0, 1, 2]).variance,
-        ...tf.grads((x: tf.Tensor) => tf.sum(tf.square(tf.add(x, tf.mean(x, [0, 1, 2])))))([a()]),
       ],
       1e-5,
     );
   });
+
+  // F(x) = Σ (x + m)², m_c = mean of channel c over the leading axes: ∂F/∂x = 2x + 6m.
+  const gShape = [4, 6, 7, 5];
+  const gx = randomArray(new Rng(12), gShape);
+  const lossOf = (x: tf.Tensor): tf.Tensor => tf.square(tf.add(x, tf.mean(x, [0, 1, 2])));
+  for (const be of ['wasm', 'cpu'] as const) {
+    test(`gradient through leading-axes Sum/Mean on ${be}: closed form and finite differences`, async () => {
+      const [got] = await runOn(be, () =>
+        tf.grads((x: tf.Tensor) => tf.sum(lossOf(x)))([tf.tensor(gx, gShape)]),
+      );
+      const c = gShape[3];
+      const n = gx.length / c;
+      const m = new Float64Array(c);
+      gx.forEach((v, i) => (m[i % c] += v / n));
+      const want = Float32Array.from(gx, (v, i) => 2 * v + 6 * m[i % c]);
+      const d = relDiff(got, want);
+      assert.ok(d.rel <= 1e-5, `closed form on ${be}: rel ${d.rel.toExponential(2)}`);
+      // Central differences of the forward, summed over axes 0 and 1 so that Sum is on the path.
+      const prev = tf.getBackend();
+      await tf.setBackend(be);
+      const x = tf.tensor(gx, gShape);
+      const r = gradCheck(`sum/mean on ${be}`, (t) => tf.sum(lossOf(t), [0, 1]), [x], {
+        sampled: 16,
+        directions: 4,
+      });
+      x.dispose();
+      await tf.setBackend(prev);
+      console.log(`[gradcheck] ${describeCheck(r)}; closed form rel ${d.rel.toExponential(2)}`);
+      assert.ok(r.pass, describeCheck(r));
+    });
+  }
 });

@@ -1,11 +1,14 @@
 /**
  * The one-pass GELU kernel (lib/backend/kernels/gelu.ts): its float64 erf, the tabulated
- * forward and gradient against float64 references, and `gelu()` on WASM (fused kernel) against
- * the composed tfjs-op GELU on the CPU backend, values and gradients.
+ * forward and gradient against float64 references, `gelu()` on WASM (fused kernel) against the
+ * composed tfjs-op GELU on the CPU backend (values), and the gradient of `gelu()` on each backend
+ * (fused kernel on WASM, tfjs autodiff of the composition on CPU) against Φ(x) + x·φ(x) in
+ * float64 and central differences of the forward (test/helpers/gradcheck.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { describeCheck, gradCheck } from '../../test/helpers/gradcheck.ts';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { Rng } from '../models/core/init.ts';
 import { gelu, geluComposite } from '../ops/activation.ts';
@@ -68,32 +71,44 @@ describe('GELU kernel (fused)', () => {
     assert.equal(tf.getKernel(GELU_KERNEL, 'cpu'), undefined);
   });
 
-  test('gelu on wasm equals the composed GELU on cpu (values and gradients)', async () => {
-    const rng = new Rng(3);
-    const shape = [2, 9, 11, 16];
-    const xv = randomArray(rng, shape, 3);
-    const wv = randomArray(rng, shape);
-    const fused = await runOn('wasm', () => {
-      const x = tf.tensor(xv, shape);
-      const w = tf.tensor(wv, shape);
-      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)));
-      return [gelu(x), g(x)];
-    });
-    const composed = await runOn('cpu', () => {
-      const x = tf.tensor(xv, shape);
-      const w = tf.tensor(wv, shape);
-      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluComposite(t), w)));
-      return [geluComposite(x), g(x)];
-    });
+  const rng = new Rng(3);
+  const shape = [2, 9, 11, 16];
+  const xv = randomArray(rng, shape, 3);
+  const wv = randomArray(rng, shape);
+
+  test('gelu on wasm equals the composed GELU on cpu (values)', async () => {
+    const [fused] = await runOn('wasm', () => [gelu(tf.tensor(xv, shape))]);
+    const [composed] = await runOn('cpu', () => [geluComposite(tf.tensor(xv, shape))]);
     // The CPU erf is Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7), hence not bit-equal.
-    for (let k = 0; k < 2; k++) {
+    let worst = 0;
+    for (let i = 0; i < xv.length; i++) worst = Math.max(worst, Math.abs(fused[i] - composed[i]));
+    assert.ok(worst < 1e-6, `max |Δ| ${worst}`);
+  });
+
+  // gelu() is the fused kernel on wasm and the composed tfjs ops on cpu: each backend's gradient
+  // against w·(Φ(x) + x·φ(x)) in float64 and against central differences of its own forward.
+  for (const be of ['wasm', 'cpu'] as const) {
+    test(`gelu gradient on ${be}: float64 Φ + x·φ and finite differences`, async () => {
+      const [g] = await runOn(be, () => {
+        const w = tf.tensor(wv, shape);
+        return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)))(tf.tensor(xv, shape))];
+      });
       let worst = 0;
       for (let i = 0; i < xv.length; i++) {
-        worst = Math.max(worst, Math.abs(fused[k][i] - composed[k][i]));
+        const ref = wv[i] * (Phi(xv[i]) + xv[i] * phi(xv[i]));
+        worst = Math.max(worst, Math.abs(g[i] - ref));
       }
-      assert.ok(worst < 1e-6, `output ${k}: max |Δ| ${worst}`);
-    }
-  });
+      assert.ok(worst < 1e-6, `max |Δ| ${worst} against float64`);
+      const prev = tf.getBackend();
+      await tf.setBackend(be);
+      const x = tf.tensor(xv, shape);
+      const r = gradCheck(`gelu on ${be}`, (t) => gelu(t), [x], { sampled: 24, directions: 4 });
+      x.dispose();
+      await tf.setBackend(prev);
+      console.log(`[gradcheck] ${describeCheck(r)}; float64 max |Δ| ${worst.toExponential(2)}`);
+      assert.ok(r.pass, describeCheck(r));
+    });
+  }
 
   test('gelu on wasm agrees with cpu for an empty tensor and inside tidy', async () => {
     await expectBackendsAgree('empty', () => [gelu(tf.zeros([0, 3]))], 0);
