@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { describeCheck, gradCheck } from '../../test/helpers/gradcheck.ts';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { carafe } from './carafe.ts';
 import { Rng } from '../models/core/init.ts';
@@ -73,7 +74,7 @@ for (const [k, s, b, h, w, c] of [
   });
 }
 
-test('carafe s=2 in bands of source rows equals the single pass (values and gradients)', () => {
+test('carafe s=2 in bands of source rows equals the single pass and finite differences', () => {
   const [b, h, w, c, k, s] = [2, 7, 5, 3, 5, 2];
   const rng = new Rng(11);
   const x = tf.tensor4d(randn(b * h * w * c, rng), [b, h, w, c]);
@@ -92,42 +93,54 @@ test('carafe s=2 in bands of source rows equals the single pass (values and grad
   const [gx2, gk2] = run(budget);
   assert.ok(maxAbsDiff(gx1.dataSync(), gx2.dataSync()) < 1e-5);
   assert.ok(maxAbsDiff(gk1.dataSync(), gk2.dataSync()) < 1e-5);
+  // Not inferred from the single pass: the banded gradient against central differences of the
+  // banded forward (bilinear, so exact at any step; 0.25 keeps float32 noise low).
+  const r = gradCheck(
+    'carafe in bands',
+    (a, kk) => carafe(a as tf.Tensor4D, kk as tf.Tensor4D, k, 1, s, '', budget),
+    [x, kern],
+    { eps: 0.25, sampled: 16, directions: 4 },
+  );
+  console.log(`[gradcheck] ${describeCheck(r)}`);
+  assert.ok(r.pass, describeCheck(r));
 });
 
-test('carafe is differentiable w.r.t. features and kernels (vs finite differences)', () => {
-  const [b, h, w, c, k, s] = [1, 3, 3, 2, 3, 2];
-  const rng = new Rng(7);
-  const xd = randn(b * h * w * c, rng);
-  const kd = randn(b * h * s * w * s * k * k, rng);
-  const gd = randn(b * h * s * w * s * c, rng);
-  const loss = (xv: Float32Array, kv: Float32Array): number => {
-    const y = carafeLoop(xv, [b, h, w, c], kv, k, s);
-    return y.reduce((a, v, i) => a + v * gd[i], 0);
-  };
-  const g = tf.tensor4d(gd, [b, h * s, w * s, c]);
-  const [dx, dk] = tf.grads((x: tf.Tensor, kk: tf.Tensor) =>
-    tf.sum(tf.mul(carafe(x as tf.Tensor4D, kk as tf.Tensor4D, k, 1, s), g)),
-  )([tf.tensor4d(xd, [b, h, w, c]), tf.tensor4d(kd, [b, h * s, w * s, k * k])]);
-  // The loss is bilinear, so a central difference is exact up to rounding.
-  const eps = 1e-2;
-  const fd = (arr: Float32Array, i: number, other: (a: Float32Array) => number): number => {
-    const p = arr.slice();
-    const m = arr.slice();
-    p[i] += eps;
-    m[i] -= eps;
-    return (other(p) - other(m)) / (2 * eps);
-  };
-  const dxd = dx.dataSync();
-  const dkd = dk.dataSync();
-  for (let i = 0; i < xd.length; i++) {
-    const want = fd(xd, i, (a) => loss(a, kd));
-    assert.ok(Math.abs(dxd[i] - want) < 1e-3, `dx[${i}] ${dxd[i]} vs ${want}`);
-  }
-  for (let i = 0; i < kd.length; i += 7) {
-    const want = fd(kd, i, (a) => loss(xd, a));
-    assert.ok(Math.abs(dkd[i] - want) < 1e-3, `dk[${i}] ${dkd[i]} vs ${want}`);
-  }
-});
+for (const s of [2, 1]) {
+  test(`carafe s=${s} gradients w.r.t. features and kernels match finite differences of the loop`, () => {
+    const [b, h, w, c, k] = [1, 3, 3, 2, 3];
+    const rng = new Rng(7);
+    const xd = randn(b * h * w * c, rng);
+    const kd = randn(b * h * s * w * s * k * k, rng);
+    const gd = randn(b * h * s * w * s * c, rng);
+    const loss = (xv: Float32Array, kv: Float32Array): number => {
+      const y = carafeLoop(xv, [b, h, w, c], kv, k, s);
+      return y.reduce((a, v, i) => a + v * gd[i], 0);
+    };
+    const g = tf.tensor4d(gd, [b, h * s, w * s, c]);
+    const [dx, dk] = tf.grads((x: tf.Tensor, kk: tf.Tensor) =>
+      tf.sum(tf.mul(carafe(x as tf.Tensor4D, kk as tf.Tensor4D, k, 1, s), g)),
+    )([tf.tensor4d(xd, [b, h, w, c]), tf.tensor4d(kd, [b, h * s, w * s, k * k])]);
+    // The loss is bilinear, so a central difference is exact up to rounding.
+    const eps = 1e-2;
+    const fd = (arr: Float32Array, i: number, other: (a: Float32Array) => number): number => {
+      const p = arr.slice();
+      const m = arr.slice();
+      p[i] += eps;
+      m[i] -= eps;
+      return (other(p) - other(m)) / (2 * eps);
+    };
+    const dxd = dx.dataSync();
+    const dkd = dk.dataSync();
+    for (let i = 0; i < xd.length; i++) {
+      const want = fd(xd, i, (a) => loss(a, kd));
+      assert.ok(Math.abs(dxd[i] - want) < 1e-3, `dx[${i}] ${dxd[i]} vs ${want}`);
+    }
+    for (let i = 0; i < kd.length; i += 7) {
+      const want = fd(kd, i, (a) => loss(xd, a));
+      assert.ok(Math.abs(dkd[i] - want) < 1e-3, `dk[${i}] ${dkd[i]} vs ${want}`);
+    }
+  });
+}
 
 test('carafe records C·k²·outPixels·B MACs as kind carafe and rejects bad shapes', () => {
   const x = tf.zeros([2, 4, 4, 3]) as tf.Tensor4D;

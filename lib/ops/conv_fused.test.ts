@@ -1,11 +1,14 @@
 /**
- * The traced convolutions with a bias run fused kernels (bias inside the conv / matMul). On
- * WASM they must equal tfjs' unfused conv + add on the CPU backend, values and gradients of
- * input, weights and bias: dense k×k (strided), pointwise, depthwise and dilated (unfused path).
+ * The traced convolutions with a bias run fused kernels (bias inside the conv / matMul): dense
+ * k×k (strided), pointwise, depthwise and dilated (unfused path). Values on WASM must equal tfjs'
+ * unfused conv + add on the CPU backend; the gradients of input, weights and bias are checked on
+ * WASM and CPU against central differences of the same forward (test/helpers/gradcheck.ts),
+ * never against tfjs autodiff of the unfused form.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { describeCheck, gradCheck } from '../../test/helpers/gradcheck.ts';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { Rng } from '../models/core/init.ts';
 import { randomArray, relDiff, runOn } from '../backend/kernels/testing.ts';
@@ -75,32 +78,26 @@ const CASES: Case[] = [
   },
 ];
 
-test('fused conv + bias on wasm equals unfused conv + add on cpu (values and gradients)', async () => {
-  const rng = new Rng(21);
-  for (const c of CASES) {
-    const cout = c.depthwise ? c.w[2] : c.w[3];
-    const xv = randomArray(rng, c.x);
-    const wv = randomArray(rng, c.w, 0.3);
-    const bv = randomArray(rng, [cout]);
-    const program = (f: (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D) => () => {
-      const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
-      const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
-      const b = tf.tensor1d(bv);
-      const y = f(x, w, b);
-      const dy = tf.sin(tf.reshape(tf.range(0, y.size), y.shape)); // fixed, non-uniform
-      const g = tf.grads((a: tf.Tensor, k: tf.Tensor, bb: tf.Tensor) =>
-        tf.sum(tf.mul(f(a as tf.Tensor4D, k as tf.Tensor4D, bb as tf.Tensor1D), dy)),
-      );
-      return [y, ...g([x, w, b])];
-    };
-    const ours = await runOn(
-      'wasm',
-      program((x, w, b) =>
-        c.depthwise
-          ? depthwiseConv2d(x, w, b, c.args as ConvArgs)
-          : conv2d(x, w, b, c.args as ConvArgs),
-      ),
-    );
+const ours = (c: Case) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+  c.depthwise
+    ? depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, c.args as ConvArgs)
+    : conv2d(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, c.args as ConvArgs);
+
+function caseData(c: Case, seed: number): [Float32Array, Float32Array, Float32Array] {
+  const rng = new Rng(seed);
+  const cout = c.depthwise ? c.w[2] : c.w[3];
+  return [randomArray(rng, c.x), randomArray(rng, c.w, 0.3), randomArray(rng, [cout])];
+}
+
+test('fused conv + bias on wasm equals unfused conv + add on cpu (values)', async () => {
+  for (const [i, c] of CASES.entries()) {
+    const [xv, wv, bv] = caseData(c, 21 + i);
+    const inputs = (): [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D] => [
+      tf.tensor4d(xv, c.x as [number, number, number, number]),
+      tf.tensor4d(wv, c.w as [number, number, number, number]),
+      tf.tensor1d(bv),
+    ];
+    const [y] = await runOn('wasm', () => [ours(c)(...inputs())]);
     const { stride: s, padding: p, dilation: d } = c.args;
     const pad: Pad4 = [
       [0, 0],
@@ -108,20 +105,44 @@ test('fused conv + bias on wasm equals unfused conv + add on cpu (values and gra
       [p, p],
       [0, 0],
     ];
-    const ref = await runOn(
-      'cpu',
-      program((x, w, b) =>
+    const [ref] = await runOn('cpu', () => {
+      const [x, w, b] = inputs();
+      return [
         tf.add(
           c.depthwise
             ? tf.depthwiseConv2d(x, w, s, pad, 'NHWC', d)
             : tf.conv2d(x, w, s, pad, 'NHWC', d),
           b,
         ),
-      ),
-    );
-    ['y', 'dx', 'dw', 'db'].forEach((name, i) => {
-      const r = relDiff(ours[i], ref[i]);
-      assert.ok(r.rel < 1e-5, `${c.label} ${name}: rel ${r.rel.toExponential(2)}`);
+      ];
     });
+    const r = relDiff(y, ref);
+    assert.ok(r.rel < 1e-5, `${c.label} y: rel ${r.rel.toExponential(2)}`);
   }
 });
+
+// Gradients of input, weights and bias against central differences of the same forward. The conv
+// is linear in each input, so the central difference is exact at any step: a step of 0.25 only
+// lowers float32 noise (a non-linear error would show up, not cancel).
+for (const be of ['wasm', 'cpu'] as const) {
+  test(`fused conv + bias gradients on ${be} match finite differences`, async () => {
+    const prev = tf.getBackend();
+    await tf.setBackend(be);
+    try {
+      for (const [i, c] of CASES.entries()) {
+        const [xv, wv, bv] = caseData(c, 21 + i);
+        const xs = [tf.tensor(xv, c.x), tf.tensor(wv, c.w), tf.tensor(bv, [bv.length])];
+        const r = gradCheck(`${c.label} on ${be}`, ours(c), xs, {
+          eps: 0.25,
+          sampled: 16,
+          directions: 4,
+        });
+        tf.dispose(xs);
+        console.log(`[gradcheck] ${describeCheck(r)}`);
+        assert.ok(r.pass, describeCheck(r));
+      }
+    } finally {
+      await tf.setBackend(prev);
+    }
+  });
+}

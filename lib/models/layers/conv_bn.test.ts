@@ -1,12 +1,15 @@
 /**
  * Eval-mode conv+BN folding (lib/models/layers/conv_bn.ts): equal to conv then BN up to float
  * rounding, cached until any input variable is reassigned, never used in train mode or under a
- * gradient tape, and traced exactly like the unfolded pair.
+ * gradient tape (where the gradients equal the unfolded pair's and central differences of the
+ * eval forward, test/helpers/gradcheck.ts), and traced exactly like the unfolded pair.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { directionalDerivative, dot } from '../../../test/helpers/gradcheck.ts';
 import { useBackend } from '../../../test/helpers/parity.ts';
+import { Rng } from '../core/init.ts';
 import { traceOps } from '../../ops/trace.ts';
 import { Conv2d, type Conv2dOptions } from './conv.ts';
 import { convBn } from './conv_bn.ts';
@@ -102,18 +105,81 @@ test('train mode is exactly conv then BN and frees the fold', async () => {
   bn.dispose();
 });
 
-test('under a gradient tape (eval) gradients reach every parameter, as unfolded', () => {
+/**
+ * Worst relative error of `grads` (one per variable) against central differences of `loss`
+ * (test/helpers/gradcheck.ts: Richardson, rounded steps) with the variables moved by assign:
+ * every coordinate of small variables, else `sampled` random coordinates and 2 random directions.
+ * The variables are restored afterwards.
+ */
+function fdCheckVariables(
+  vars: tf.Variable[],
+  loss: () => number,
+  grads: Float32Array[],
+  sampled = 12,
+): number[] {
+  const x0 = vars.map((v) => Float32Array.from(v.dataSync()));
+  const objective = (xs: Float32Array[]): number => {
+    vars.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(xs[k], v.shape))));
+    return loss();
+  };
+  const rng = new Rng(5);
+  const worst = vars.map((_, k) => {
+    const n = x0[k].length;
+    const dirs: Float32Array[] = [];
+    const unit = (i: number): Float32Array =>
+      Float32Array.from({ length: n }, (_, j) => +(i === j));
+    if (n <= 48) for (let i = 0; i < n; i++) dirs.push(unit(i));
+    else {
+      for (let r = 0; r < sampled; r++) dirs.push(unit(rng.int(n)));
+      for (let r = 0; r < 2; r++) dirs.push(Float32Array.from({ length: n }, () => rng.normal()));
+    }
+    const pairs = dirs.map((d) => {
+      const v = x0.map((x, j) => (j === k ? d : new Float32Array(x.length)));
+      const r = directionalDerivative(objective, x0, v, 1e-2);
+      return [r.fd, dot(grads[k], r.dir[k])];
+    });
+    const scale = Math.max(1e-6, ...pairs.map(([a]) => Math.abs(a)));
+    return Math.max(...pairs.map(([a, b]) => Math.abs(a - b) / scale));
+  });
+  objective(x0);
+  return worst;
+}
+
+test('under a gradient tape (eval) gradients reach every parameter, as unfolded, and are right', () => {
   const { conv, bn } = pair(3, 5, { kernel: 3 }, 7);
   const x = tf.randomNormal([1, 5, 5, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
   const vars = [conv.weight, conv.bias!, bn.weight, bn.bias];
   const run = (f: () => tf.Tensor) =>
     tf.variableGrads(() => tf.sum(tf.square(f())) as tf.Scalar, vars);
   const a = run(() => convBn(conv, bn, x));
+  // Under a tape convBn is the unfolded computation: the same gradients up to rounding.
   const b = run(() => bn.forward(conv.forward(x)));
   for (const v of vars) {
     assert.ok(a.grads[v.name], `${v.name} has a gradient`);
     assert.ok(maxRel(a.grads[v.name], b.grads[v.name]) < 1e-6, v.name);
   }
+  // Independent reference: central differences of the eval forward (folded, no tape) of Σ y².
+  const loss = (): number =>
+    tf.tidy(() => {
+      const y = convBn(conv, bn, x).dataSync();
+      let s = 0;
+      for (let i = 0; i < y.length; i++) s += y[i] * y[i];
+      return s;
+    });
+  const worst = fdCheckVariables(
+    vars,
+    loss,
+    vars.map((v) => Float32Array.from(a.grads[v.name].dataSync())),
+  );
+  vars.forEach((v, k) =>
+    assert.ok(
+      worst[k] <= 1e-3,
+      `${v.name}: rel ${worst[k].toExponential(2)} vs finite differences`,
+    ),
+  );
+  console.log(
+    `[gradcheck] convBn eval under a tape: ${worst.map((w) => w.toExponential(2)).join(' ')}`,
+  );
   tf.dispose([x, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
   conv.dispose();
   bn.dispose();
