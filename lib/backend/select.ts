@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradient functions: load the table for every backend.
 import './kernels/gradients.ts';
+import { registerTrainingGradients } from './kernels/training_gradients.ts';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -80,6 +81,7 @@ function gpuVisible(): boolean {
 /** Choose and initialise a backend. Idempotent: a second call returns the first choice. */
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendInfo> {
   if (current) return current;
+  registerTrainingGradients(); // backend-agnostic: the same gradients on every backend
   const env = process.env.OFFSEG_BACKEND as BackendName | 'auto' | undefined;
   const prefer = opts.prefer ?? env ?? 'auto';
   if (prefer !== 'auto' && !BACKEND_NAMES.includes(prefer)) {

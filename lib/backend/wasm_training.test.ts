@@ -495,32 +495,25 @@ describe('broad training step', () => {
     }
   }
   // The logits repeat in 2×2 blocks (nearest then bilinear upsampling), so the max of |logits|
-  // is attained by 4 identical elements, and tfjs' Max gradient (dy to every element equal to
-  // the max) counts the max term 4×. Checked with the max taken at one recorded element; the
-  // tfjs Max case is kept, skipped, as the known failure.
+  // is attained by 4 identical elements. tfjs' own Max gradient gave dy to each of them (4×);
+  // the registered correction (lib/backend/kernels/corrected_grads.ts) splits it evenly, as
+  // PyTorch's amax does. The four copies come from one logit and move together, so the max
+  // moves at the rate of that logit, which is what the even split gives back to it.
   for (const be of ['wasm', 'cpu'] as const) {
     test(`gradients on ${be} match central differences (non-smooth pieces frozen)`, () =>
       broadGradCheck(be, true));
-    test(
-      `gradients on ${be} through tfjs' Max at a 4-fold tie`,
-      { skip: "KNOWN WRONG: tfjs' Max gradient multiplies by the tie count (4×)" },
-      () => broadGradCheck(be, false),
-    );
+    test(`gradients on ${be} through Max at a 4-fold tie`, () => broadGradCheck(be, false));
   }
-  test(
-    'Max / Min gradient at identical ties (minimal repro): d max(x, x)/dx = 1',
-    { skip: "KNOWN WRONG: tfjs' Max/Min gradients give dy to every tied element (2 here)" },
-    async () => {
-      for (const be of ['wasm', 'cpu'] as const) {
-        const [gMax, gMin] = await runOn(be, () => [
-          tf.grad((x: tf.Tensor) => tf.max(tf.stack([x, x])))(tf.scalar(0.5)),
-          tf.grad((x: tf.Tensor) => tf.min(tf.stack([x, x])))(tf.scalar(0.5)),
-        ]);
-        assert.equal(gMax[0], 1, `max on ${be}`);
-        assert.equal(gMin[0], 1, `min on ${be}`);
-      }
-    },
-  );
+  test('Max / Min gradient at identical ties (minimal repro): d max(x, x)/dx = 1', async () => {
+    for (const be of ['wasm', 'cpu'] as const) {
+      const [gMax, gMin] = await runOn(be, () => [
+        tf.grad((x: tf.Tensor) => tf.max(tf.stack([x, x])))(tf.scalar(0.5)),
+        tf.grad((x: tf.Tensor) => tf.min(tf.stack([x, x])))(tf.scalar(0.5)),
+      ]);
+      assert.equal(gMax[0], 1, `max on ${be}`);
+      assert.equal(gMin[0], 1, `min on ${be}`);
+    }
+  });
 });
 
 describe('tiny convnet end to end', () => {

@@ -7,7 +7,7 @@
  * every model here uses, is the half-pixel grid, so tfjs' gradient was wrong by up to ~60 % of
  * its magnitude (docs/gradients.md). The forward kernels are right (official parity), so the
  * gradient is rebuilt here as the transpose of the forward's linear map and registered in place
- * of tfjs' (lib/backend/kernels/resize_grads.ts).
+ * of tfjs' (lib/backend/kernels/corrected_grads.ts).
  *
  * A resize is separable: out[b, i, j, c] = Σ_{p,q} Ry[i, p] · Rx[j, q] · x[b, p, q, c], where
  * each row of Ry (Rx) has at most two non-zero weights (bilinear) or one (nearest). The adjoint

@@ -4,7 +4,7 @@
  *
  * What is independent of what: everything below the "reference" banner is plain JavaScript on
  * Float64Array, written only from the two definitions restated here. It shares no code with
- * tfjs, with lib/ops/resize_adjoint.ts or with lib/backend/kernels/resize_grads.ts (neither was
+ * tfjs, with lib/ops/resize_adjoint.ts or with lib/backend/kernels/corrected_grads.ts (neither was
  * read while writing this file). The code under test is
  *   - the forward: lib/ops/resize.ts `resizeBilinear` (tfjs' ResizeBilinear kernel),
  *   - the gradient path the repo installs for it (`tf.grad` through resizeBilinear and through

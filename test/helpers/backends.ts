@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '../../lib/backend/kernels/gradients.ts';
+import { registerTrainingGradients } from '../../lib/backend/kernels/training_gradients.ts';
 import { setupWasm } from '../../lib/backend/wasm.ts';
 
 export type TestBackend = 'cpu' | 'wasm';
@@ -16,6 +16,7 @@ export const TEST_BACKENDS: readonly TestBackend[] = ['cpu', 'wasm'];
 
 /** Make `name` the active backend; returns tf.getBackend() afterwards (asserted equal). */
 export async function switchBackend(name: TestBackend): Promise<string> {
+  registerTrainingGradients();
   if (name === 'wasm') await setupWasm({ threads: 1 });
   else await tf.setBackend('cpu');
   await tf.ready();

@@ -113,10 +113,6 @@ export const BROADCAST_MATMUL =
   'KNOWN WRONG (throws): tfjs BatchMatMul gradient does not reduce broadcast batch dims ' +
   "(input 'b' gets shape [2,8,7] for [8,7]); no model broadcasts (docs/gradients.md)";
 
-export const CAST_TO_INT =
-  'KNOWN WRONG: tfjs Cast gradient is the identity for float32→int32 (true derivative 0); ' +
-  'unused on any taped path (docs/gradients.md)';
-
 const unary = (
   kernel: string,
   op: (x: tf.Tensor) => tf.Tensor,
@@ -521,10 +517,6 @@ export const TFJS_CASES: OpCase[] = [
       f: (x) => tf.add(tf.square(x), tf.cast(tf.cast(x, 'int32'), 'float32')),
       inputs: [fractional([3, 7], 87)],
     }),
-    skip: {
-      cpu: CAST_TO_INT,
-      wasm: CAST_TO_INT,
-    },
   },
 ];
 

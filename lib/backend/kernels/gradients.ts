@@ -5,12 +5,12 @@
  * union package `@tensorflow/tfjs` (a dependency) registers them into the shared global registry
  * on import, costing ~0.5 s once; it registers no extra backend in Node (webgl needs a browser).
  * Some of tfjs' gradients are wrong (bilinear resize with half-pixel centres, padded average
- * pooling): ./resize_grads.ts replaces them right after the table loads.
+ * pooling): ./corrected_grads.ts replaces them right after the table loads.
  * Anything that trains must import this module (not `@tensorflow/tfjs` alone) once.
  */
 import '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs-core';
-import { correctedGradientsInstalled, registerCorrectedGradients } from './resize_grads.ts';
+import { correctedGradientsInstalled, registerCorrectedGradients } from './corrected_grads.ts';
 
 registerCorrectedGradients();
 

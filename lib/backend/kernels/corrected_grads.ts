@@ -9,6 +9,11 @@
  *   ('same' or explicit padding) excludes padded cells from the count, so the gradient is wrong
  *   wherever a window overlaps the padding. No model here pools with padding; the gradient
  *   throws there (naming the fix) instead of training silently on wrong numbers.
+ * - Max / Min (reductions): tfjs hands the whole dy to every element equal to the extremum,
+ *   so k tied elements receive k·dy in total; PyTorch's amax/amin (and max()/min() without a
+ *   dim) split it evenly, dx = dy·[x = y]/#ties — what this registers.
+ * - Cast: tfjs passes dy straight through every cast; a cast to int32 or bool is piecewise
+ *   constant, so its derivative is 0 (TensorFlow's own Cast gradient returns none).
  * Loaded by ./gradients.ts, so anything that can train has them.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -75,22 +80,62 @@ function guardedAvgPoolGrad(original: GradConfig): GradConfig {
   };
 }
 
+/** d max/min over `reductionIndices`, split evenly among ties (shapes as the input). */
+function extremumGrad(kernelName: 'Max' | 'Min'): GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved;
+      const axes = tf.util.parseAxisParam(attrs.reductionIndices as number | number[], x.shape);
+      return {
+        x: () =>
+          tf.tidy(() => {
+            const kept = (t: tf.Tensor): tf.Tensor =>
+              t.rank < x.rank
+                ? tf.reshape(t, tf.backend_util.expandShapeToKeepDim(t.shape, axes))
+                : t;
+            const hit = tf.cast(tf.equal(x, kept(y)), 'float32');
+            const ties = tf.sum(hit, axes, true);
+            return tf.mul(tf.div(hit, ties), kept(dy as tf.Tensor));
+          }),
+      };
+    },
+  };
+}
+
+const castGrad = (original: GradConfig): GradConfig => ({
+  ...original,
+  gradFunc: (dy, saved, attrs) =>
+    attrs.dtype === 'int32' || attrs.dtype === 'bool'
+      ? { x: () => tf.zerosLike(dy as tf.Tensor) }
+      : original.gradFunc(dy, saved, attrs),
+});
+
 const MARK = Symbol.for('offseg-corrected-grad');
 type Marked = GradConfig & { [MARK]?: true };
 
 /** Install the corrected gradients (idempotent). Requires tfjs' gradient table to be loaded. */
 export function registerCorrectedGradients(): void {
-  for (const cfg of [resizeBilinearGrad, resizeNearestGrad]) {
+  for (const cfg of [
+    resizeBilinearGrad,
+    resizeNearestGrad,
+    extremumGrad('Max'),
+    extremumGrad('Min'),
+  ]) {
     tf.registerGradient({ ...cfg, [MARK]: true } as Marked);
   }
   const avg = tf.getGradient('AvgPool') as Marked | undefined;
   if (avg && !avg[MARK])
     tf.registerGradient({ ...guardedAvgPoolGrad(avg), [MARK]: true } as Marked);
+  const cast = tf.getGradient('Cast') as Marked | undefined;
+  if (cast && !cast[MARK]) tf.registerGradient({ ...castGrad(cast), [MARK]: true } as Marked);
 }
 
 /** True when the corrected gradients are the registered ones. */
 export function correctedGradientsInstalled(): boolean {
-  return ['ResizeBilinear', 'ResizeNearestNeighbor', 'AvgPool'].every(
+  return ['ResizeBilinear', 'ResizeNearestNeighbor', 'AvgPool', 'Max', 'Min', 'Cast'].every(
     (k) => (tf.getGradient(k) as Marked | undefined)?.[MARK] === true,
   );
 }
