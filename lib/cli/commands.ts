@@ -2,6 +2,7 @@
 import { paramsCommand, forwardCommand } from './model_commands.ts';
 import { flopsCommand } from './flops_command.ts';
 import { trainCommand, evalCommand } from './train_commands.ts';
+import { gradStepCommand } from './grad_step_command.ts';
 
 export interface Command {
   summary: string;
@@ -15,4 +16,5 @@ export const COMMANDS: Record<string, Command> = {
   flops: flopsCommand,
   train: trainCommand,
   eval: evalCommand,
+  'grad-step': gradStepCommand,
 };
