@@ -22,7 +22,6 @@ import { maxPool2d } from '../../lib/ops/max_pool.ts';
 import { batchNormApply, groupNorm, layerNorm } from '../../lib/ops/norm.ts';
 import { pixelShuffle, pixelUnshuffle } from '../../lib/ops/pixel_shuffle.ts';
 import { resizeBilinear, resizeNearest } from '../../lib/ops/resize.ts';
-import { resizeBilinearAdjoint, resizeNearestAdjoint } from '../../lib/ops/resize_adjoint.ts';
 import { LIB_CONV_CASES, LINEAR } from './lib_conv_op_cases.ts';
 import { distinct, normal } from './op_case_inputs.ts';
 import type { OpCase } from './op_cases.ts';
@@ -146,23 +145,6 @@ export const LIB_CASES: OpCase[] = [
       ],
       inputs: [normal([2, 5, 7, 3], 362)],
     }),
-    opts: LINEAR,
-  },
-  {
-    label: 'resizeBilinearAdjoint / resizeNearestAdjoint as functions of dy',
-    kernels: ['UnsortedSegmentSum', 'Transpose'],
-    build: () => {
-      const hp = { alignCorners: false, halfPixelCenters: true };
-      const legacy = { alignCorners: false, halfPixelCenters: false };
-      return {
-        f: (up, down) => [
-          resizeBilinearAdjoint(up as T4, [5, 7]),
-          resizeBilinearAdjoint(down as T4, [5, 7], hp),
-          resizeNearestAdjoint(up as T4, [5, 7], legacy),
-        ],
-        inputs: [normal([2, 9, 12, 3], 363), normal([2, 3, 4, 3], 364)],
-      };
-    },
     opts: LINEAR,
   },
   {
