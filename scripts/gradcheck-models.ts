@@ -1,8 +1,8 @@
 /**
  * Whole-model gradient check, every parameter tensor (the test suite samples a few per family):
  * `npm run gradcheck -- [--models offseg-t,segformer-b0-ol] [--grad-checkpoint]`.
- * Per model: the gradient and orthant directions over all parameters, then one orthant
- * direction per tensor (test/helpers/model_gradcheck.ts explains the directions and the noise
+ * Per model: the gradient and two orthant directions over all parameters, then the gradient
+ * direction inside each tensor (test/helpers/model_gradcheck.ts explains the directions and the noise
  * control). Writes results/gradcheck/<model>[-ckpt].json and prints a summary with the worst
  * tensors. Exit 1 if any check exceeds 1e-3.
  */
@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../lib/backend/select.ts';
 import { setGradientCheckpointing } from '../lib/models/core/grad_checkpoint.ts';
-import { ModelGradCheck, type DirectionResult } from '../test/helpers/model_gradcheck.ts';
+import { ModelGradCheck, passes, type DirectionResult } from '../test/helpers/model_gradcheck.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,11 +34,13 @@ for (const name of (values.models ?? '').split(',').filter(Boolean)) {
   const zero: string[] = [];
   const unresolved: string[] = [];
   c.keys.forEach((k, i) => {
+    // |∇| ≤ 1e-6 of the largest: exactly 0 for conv biases before BatchNorm, ~1e-8 behind
+    // EfficientFormerV2's 1e-5 layer scales — below anything float32 differences can resolve
     if (norms[i] <= 1e-6 * maxNorm) {
       zero.push(k);
       return;
     }
-    const r = c.tensorDirection(i);
+    const r = c.checkTensor(i);
     if (!r) {
       unresolved.push(k);
       return;
@@ -53,14 +55,19 @@ for (const name of (values.models ?? '').split(',').filter(Boolean)) {
       );
     }
   });
-  const bad = [...whole, ...tensors].filter((r) => !(r.rel <= tol));
+  const bad = [...whole, ...tensors].filter((r) => !passes(r, tol));
   failed += bad.length;
   const worst = [...tensors].sort((a, b) => b.rel - a.rel).slice(0, 5);
   console.log(
     `${name}${values['grad-checkpoint'] ? ' (gradient checkpointing)' : ''}: loss ${c.loss.toFixed(5)}, ` +
-      whole.map((r) => `${r.name} rel ${r.rel.toExponential(2)}`).join(', ') +
+      whole
+        .map(
+          (r) =>
+            `${r.name} rel ${r.rel.toExponential(2)}${r.sigma ? ` (σ ${(r.sigma / Math.abs(r.analytic)).toExponential(1)})` : ''}`,
+        )
+        .join(', ') +
       `; ${tensors.length} tensors checked, worst ${worst.map((r) => `${r.name} ${r.rel.toExponential(2)}`).join(', ')}; ` +
-      `${zero.length} with zero gradient, ${unresolved.length} below float32 resolution; ${bad.length} over ${tol}; ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      `${zero.length} with |∇| ≤ 1e-6 of the largest, ${unresolved.length} more below float32 resolution; ${bad.length} failing${bad.length ? ` (${bad.map((r) => `${r.name} ${r.fd.toPrecision(6)} vs ${r.analytic.toPrecision(6)} ± ${(r.sigma ?? 0).toExponential(1)}`).join('; ')})` : ''}; ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   );
   mkdirSync('results/gradcheck', { recursive: true });
   const file = `results/gradcheck/${name}${values['grad-checkpoint'] ? '-ckpt' : ''}.json`;

@@ -10,7 +10,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { switchBackend } from '../../test/helpers/backends.ts';
-import { ModelGradCheck, type DirectionResult } from '../../test/helpers/model_gradcheck.ts';
+import {
+  ModelGradCheck,
+  passes,
+  type DirectionResult,
+} from '../../test/helpers/model_gradcheck.ts';
 import { setGradientCheckpointing } from './core/grad_checkpoint.ts';
 
 const TOL = 1e-3;
@@ -42,40 +46,22 @@ function candidates(c: ModelGradCheck): number[] {
   return out;
 }
 
-/** Per-tensor line fit: within 1e-3 plus three standard errors of the float32 estimate. */
-function inBand(r: DirectionResult): boolean {
-  const sigma = r.sigma ?? 0;
-  return (
-    sigma <= 1e-2 * Math.abs(r.analytic) &&
-    Math.abs(r.fd - r.analytic) <= TOL * Math.abs(r.analytic) + 3 * sigma
-  );
-}
-
 function expectClose(model: string, r: DirectionResult): void {
-  if (r.sigma !== undefined) {
-    const band = TOL * Math.abs(r.analytic) + 3 * r.sigma;
-    assert.ok(r.sigma <= 1e-2 * Math.abs(r.analytic), `${model} ${r.name}: σ ${r.sigma} too large`);
-    assert.ok(
-      Math.abs(r.fd - r.analytic) <= band,
-      `${model} ${r.name}: finite difference ${r.fd.toExponential(6)} ± ${r.sigma.toExponential(1)} vs ` +
-        `autodiff ${r.analytic.toExponential(6)} (rel ${r.rel.toExponential(2)})`,
-    );
-    return;
-  }
+  const band = r.sigma === undefined ? '' : ` ± ${r.sigma.toExponential(1)} (1e-3 + 3σ band)`;
   assert.ok(
-    r.rel <= TOL,
-    `${model} ${r.name}: finite difference ${r.fd.toExponential(6)} vs autodiff ` +
-      `${r.analytic.toExponential(6)} (rel ${r.rel.toExponential(2)} > ${TOL})`,
+    passes(r, TOL),
+    `${model} ${r.name}: finite difference ${r.fd.toExponential(6)}${band} vs autodiff ` +
+      `${r.analytic.toExponential(6)} (rel ${r.rel.toExponential(2)})`,
   );
 }
 
 const CASES: { model: string; checkpoint: boolean; spread: number }[] = [
-  { model: 'offseg-t', checkpoint: false, spread: 8 },
-  { model: 'offseg-t', checkpoint: true, spread: 6 },
+  { model: 'offseg-t', checkpoint: false, spread: 6 },
+  { model: 'offseg-t', checkpoint: true, spread: 4 },
   { model: 'offseg-t-conv-pp', checkpoint: false, spread: 4 },
-  { model: 'offseg-t-conv-pp', checkpoint: true, spread: 4 },
-  { model: 'segformer-b0-ol', checkpoint: false, spread: 8 },
-  { model: 'segnext-t-ol', checkpoint: false, spread: 8 },
+  { model: 'offseg-t-conv-pp', checkpoint: true, spread: 3 },
+  { model: 'segformer-b0-ol', checkpoint: false, spread: 6 },
+  { model: 'segnext-t-ol', checkpoint: false, spread: 6 },
 ];
 
 describe('whole-model gradients vs central differences (wasm, train mode)', () => {
@@ -88,15 +74,14 @@ describe('whole-model gradients vs central differences (wasm, train mode)', () =
       try {
         assert.ok(Number.isFinite(c.loss) && c.loss > 0, `loss ${c.loss}`);
         expectClose(model, c.gradientDirection());
-        expectClose(model, c.orthantDirection(1));
+        expectClose(model, c.orthantDirection(1)); // npm run gradcheck adds a second seed
         // `spread` resolvable tensors, the focus ones first (a tensor whose gradient float32
         // cannot resolve — see tensorDirection — is skipped, and the next candidate taken)
         let checked = 0;
         for (const i of candidates(c)) {
           if (checked >= spread) break;
-          let r = c.tensorDirection(i);
+          const r = c.checkTensor(i);
           if (!r) continue;
-          if (!inBand(r)) r = c.tensorDirection(i, 1e-4, 21) ?? r; // kink bias (see helper)
           expectClose(model, r);
           checked++;
         }
