@@ -20,13 +20,13 @@ import { join } from 'node:path';
 import { selectBackend } from '../backend/select.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { npyToTensor } from '../io/tensor_npy.ts';
-import { loadStateDict, readTorchCheckpoint, torchStateDict } from '../io/checkpoint.ts';
+import { torchStateDict } from '../io/checkpoint.ts';
 import { oursToTorch } from '../models/core/module.ts';
 import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
 import { segCrossEntropy } from '../train/loss.ts';
 import { intOption, parse, requireString } from './args.ts';
 import { UserError } from './errors.ts';
-import { buildModel } from './model_commands.ts';
+import { loadModel, requireFiles } from './model_commands.ts';
 import type { Command } from './commands.ts';
 
 export const gradStepCommand: Command = {
@@ -58,13 +58,11 @@ export const gradStepCommand: Command = {
     const inPath = requireString(v.input, 'input');
     const labPath = requireString(v.labels, 'labels');
     const out = requireString(v.out, 'out');
-    for (const [p, what] of [
+    requireFiles([
       [ckptPath, 'checkpoint'],
       [inPath, 'input'],
       [labPath, 'labels'],
-    ] as const) {
-      if (!existsSync(p)) throw new UserError(`${what} file not found: ${p}`);
-    }
+    ]);
     if (existsSync(out) && readdirSync(out).length > 0) {
       throw new UserError(
         `--out ${out} is not empty: choose a new folder (nothing is overwritten)`,
@@ -82,13 +80,7 @@ export const gradStepCommand: Command = {
       );
     }
     const info = await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
-    const model = buildModel(name, classes);
-    const report = loadStateDict(model, readTorchCheckpoint(ckptPath), { strict: false });
-    if (report.missing.length) {
-      throw new UserError(
-        `${ckptPath} does not fit ${name}: ${report.missing.length} parameters missing (e.g. ${report.missing.slice(0, 3).join(', ')})`,
-      );
-    }
+    const model = loadModel(name, classes, ckptPath);
     if (h % model.sizeDivisor || w % model.sizeDivisor) {
       throw new UserError(`${inPath}: H and W must be divisible by ${model.sizeDivisor}`);
     }

@@ -20,6 +20,28 @@ export function buildModel(name: string, numClasses: number, seed = 0): Segmento
   }
 }
 
+/**
+ * Build `name` with K classes and load a checkpoint into it (strict about missing parameters,
+ * tolerant of unused extras). Throws a UserError naming the file when it does not fit.
+ */
+export function loadModel(name: string, numClasses: number, ckptPath: string): Segmentor {
+  const model = buildModel(name, numClasses);
+  const report = loadStateDict(model, readTorchCheckpoint(ckptPath), { strict: false });
+  if (report.missing.length) {
+    model.dispose();
+    throw new UserError(
+      `${ckptPath} does not fit ${name}: ${report.missing.length} parameters missing (e.g. ${report.missing.slice(0, 3).join(', ')})`,
+    );
+  }
+  return model;
+}
+
+/** Throw a UserError naming the first path in `files` ([path, what]) that does not exist. */
+export function requireFiles(files: readonly (readonly [string, string])[]): void {
+  for (const [p, what] of files)
+    if (!existsSync(p)) throw new UserError(`${what} file not found: ${p}`);
+}
+
 export const paramsCommand: Command = {
   summary: 'count the parameters of a registered model',
   help: '  --model NAME   model name (offseg-t, offseg-b, …)\n  --classes K    number of classes (default 150)\n  --json         print {"model","classes","params"}',
@@ -68,20 +90,12 @@ export const forwardCommand: Command = {
     const ckptPath = requireString(v.checkpoint, 'checkpoint');
     const inPath = requireString(v.input, 'input');
     const outPath = requireString(v.output, 'output');
-    for (const [p, what] of [
+    requireFiles([
       [ckptPath, 'checkpoint'],
       [inPath, 'input'],
-    ] as const) {
-      if (!existsSync(p)) throw new UserError(`${what} file not found: ${p}`);
-    }
+    ]);
     await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
-    const model = buildModel(name, classes);
-    const report = loadStateDict(model, readTorchCheckpoint(ckptPath), { strict: false });
-    if (report.missing.length) {
-      throw new UserError(
-        `${ckptPath} does not fit ${name}: ${report.missing.length} parameters missing (e.g. ${report.missing.slice(0, 3).join(', ')})`,
-      );
-    }
+    const model = loadModel(name, classes, ckptPath);
     const arr = readNpy(inPath);
     if (arr.dtype !== '<f4' || arr.shape.length !== 4 || arr.shape[1] !== 3) {
       throw new UserError(
