@@ -18,7 +18,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs-core';
-import { resizeBilinearAdjoint, resizeNearestAdjoint } from '../../ops/resize_adjoint.ts';
+import {
+  resizeBilinearAdjoint,
+  resizeNearestAdjoint,
+  type ResizeMode,
+} from '../../ops/resize_adjoint.ts';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -29,25 +33,24 @@ function resizeAttrs(attrs: NamedAttrMap): { alignCorners: boolean; halfPixelCen
   };
 }
 
-const resizeBilinearGrad: GradConfig = {
-  kernelName: 'ResizeBilinear',
-  inputsToSave: ['images'],
-  gradFunc: (dy, saved, attrs) => {
-    const [images] = saved as [tf.Tensor4D];
-    const size: [number, number] = [images.shape[1], images.shape[2]];
-    return { images: () => resizeBilinearAdjoint(dy as tf.Tensor4D, size, resizeAttrs(attrs)) };
-  },
-};
+/** The gradient of a resize kernel as the exact adjoint of its forward (images only). */
+function resizeGrad(
+  kernelName: 'ResizeBilinear' | 'ResizeNearestNeighbor',
+  adjoint: (dy: tf.Tensor4D, inSize: [number, number], mode: ResizeMode) => tf.Tensor4D,
+): GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['images'],
+    gradFunc: (dy, saved, attrs) => {
+      const [images] = saved as [tf.Tensor4D];
+      const size: [number, number] = [images.shape[1], images.shape[2]];
+      return { images: () => adjoint(dy as tf.Tensor4D, size, resizeAttrs(attrs)) };
+    },
+  };
+}
 
-const resizeNearestGrad: GradConfig = {
-  kernelName: 'ResizeNearestNeighbor',
-  inputsToSave: ['images'],
-  gradFunc: (dy, saved, attrs) => {
-    const [images] = saved as [tf.Tensor4D];
-    const size: [number, number] = [images.shape[1], images.shape[2]];
-    return { images: () => resizeNearestAdjoint(dy as tf.Tensor4D, size, resizeAttrs(attrs)) };
-  },
-};
+const resizeBilinearGrad = resizeGrad('ResizeBilinear', resizeBilinearAdjoint);
+const resizeNearestGrad = resizeGrad('ResizeNearestNeighbor', resizeNearestAdjoint);
 
 /** True when an AvgPool with these attributes pads its input (the case tfjs gets wrong). */
 export function avgPoolPads(xShape: number[], attrs: NamedAttrMap): boolean {
