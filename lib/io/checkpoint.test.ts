@@ -173,7 +173,7 @@ test('conv weights are transposed to (kH,kW,I,O); BN stats and int64 counter loa
   assert.equal(m.bn.numBatchesTracked.arraySync(), 7);
   assert.equal(
     summarizeLoadReport(r),
-    'loaded 7 tensors; 0 missing; 0 unexpected; 0 ignored (known unused)',
+    "loaded 7/7 tensors from 'state_dict'; 0 missing; 0 unexpected; 0 skipped (shape mismatch); 0 ignored (known unused)",
   );
   m.dispose();
 });
@@ -214,7 +214,7 @@ test('missing and unexpected keys: strict throws listing them, non-strict report
   assert.deepEqual(r.ignored, ['bn.num_batches_tracked']); // KNOWN_UNUSED
   assert.match(
     summarizeLoadReport(r),
-    /^loaded 2 tensors; 2 missing \(head\.weight, head\.bias\); 4 unexpected \(bn\.weight, bn\.bias, bn\.running_mean, … \(1 more\)\); 1 ignored/,
+    /^loaded 2\/4 tensors from 'state_dict'; 2 missing \(head\.weight, head\.bias\); 4 unexpected \(bn\.weight, bn\.bias, bn\.running_mean, … \(1 more\)\); 0 skipped \(shape mismatch\); 1 ignored/,
   );
   // With no allowance the counter is unexpected too.
   assert.equal(loadStateDict(m, ck, { strict: false, allowUnexpected: [] }).unexpected.length, 5);

@@ -18,10 +18,24 @@ import {
   type NamedEntry,
 } from '../models/core/module.ts';
 import { saveTorchCheckpoint } from './pth_writer.ts';
+import {
+  compileRevisions,
+  DEFAULT_REVISE_KEYS,
+  describeRevision,
+  mapKey,
+  type KeyMapping,
+} from './revise_keys.ts';
 import type { PlainValue } from './pickle_writer.ts';
 
 export { readTorchCheckpoint, parseTorchCheckpoint } from './pth.ts';
-export { saveTorchCheckpoint, encodeTorchCheckpoint } from './pth_writer.ts';
+export {
+  saveTorchCheckpoint,
+  encodeTorchCheckpoint,
+  saveTorchArchive,
+  encodeTorchArchive,
+  type TorchArchive,
+} from './pth_writer.ts';
+export { DEFAULT_REVISE_KEYS, type KeyRevision, type KeyMapping } from './revise_keys.ts';
 export type { PlainValue } from './pickle_writer.ts';
 
 /** One tensor from a checkpoint, in PyTorch layout and C order. */
@@ -33,9 +47,14 @@ export interface TorchTensor {
 }
 
 export interface TorchCheckpoint {
-  /** The `state_dict` (or the top-level dict if the file holds a bare state_dict), in file order. */
+  /** The weights (see `weightsKey`), in file order. */
   stateDict: Map<string, TorchTensor>;
-  /** Top-level keys of the file other than state_dict (e.g. meta, optimizer, message_hub). */
+  /**
+   * The top-level key the weights were found under ('state_dict', 'model', 'state_dict_ema'),
+   * or undefined when the file is a bare dict of tensors.
+   */
+  weightsKey?: string;
+  /** Top-level keys of the file other than `weightsKey` (e.g. meta, optimizer, message_hub). */
   otherKeys: string[];
   /** The file it came from (for messages). */
   source?: string;
@@ -44,26 +63,47 @@ export interface TorchCheckpoint {
 }
 
 export interface LoadReport {
+  /** The file (or 'checkpoint'). */
+  source: string;
+  /** Where the weights sat in the file ('state_dict', 'model', …; undefined = bare dict). */
+  weightsKey?: string;
   /** Our keys that received a checkpoint tensor. */
   loaded: string[];
-  /** Our keys the checkpoint lacks. */
+  /** Our keys the checkpoint lacks (keys present with another shape are in `skipped`). */
   missing: string[];
-  /** Checkpoint keys (after prefix mapping) with no home in the model, not covered by
+  /** Checkpoint keys (after key mapping) with no home in the model, not covered by
    * `allowUnexpected`. */
   unexpected: string[];
   /** Checkpoint keys with no home that `allowUnexpected` covers (known leftovers). */
   ignored: string[];
+  /** Keys on both sides whose shapes differ, left at their initial value (`skipMismatched`). */
+  skipped: ShapeMismatch[];
+  /** Checkpoint keys changed by `reviseKeys`, and the revisions applied. */
+  revised: { count: number; revisions: string[] };
+  /** Checkpoint keys dropped by `stripPrefix` (not under it). */
+  dropped: number;
+  /** `addPrefix`, when the checkpoint fills only that part of the model. */
+  scope?: string;
 }
 
-export interface LoadOptions {
-  /** Strip this prefix from checkpoint keys first (e.g. 'backbone.'), keeping only keys with it. */
-  stripPrefix?: string;
-  /** Add this prefix to checkpoint keys (e.g. 'decode_head.freqfusions.0.' for a single module). */
-  addPrefix?: string;
+/** A key present in both the checkpoint and the model with different (torch-layout) shapes. */
+export interface ShapeMismatch {
+  key: string;
+  checkpoint: number[];
+  model: number[];
+}
+
+export interface LoadOptions extends KeyMapping {
   /** Checkpoint keys that may be present without a home (regexes). Defaults: KNOWN_UNUSED. */
   allowUnexpected?: readonly RegExp[];
   /** Throw if anything is missing or unexpected beyond the allowed list (default true). */
   strict?: boolean;
+  /**
+   * Load every tensor whose shape fits and report the others in `skipped` instead of throwing
+   * (mmengine `load_state_dict(strict=False)` logs torch's "size mismatch" and goes on): the
+   * fine-tuning case of a checkpoint trained for another class count.
+   */
+  skipMismatched?: boolean;
 }
 
 /**
@@ -101,10 +141,96 @@ function listKeys(keys: string[], max = 20): string {
   return keys.length > max ? `${head}, … (${keys.length - max} more)` : head;
 }
 
+/** "'key': checkpoint [a,b] vs model [c,d]", the form shape errors and summaries use. */
+export function describeMismatch(m: ShapeMismatch): string {
+  return `'${m.key}': checkpoint [${m.checkpoint}] vs model [${m.model}]`;
+}
+
+/** What a load would do: the (entry, tensor) pairs to assign and the report, nothing assigned. */
+export interface LoadPlan {
+  assignments: [NamedEntry, TorchTensor][];
+  report: LoadReport;
+}
+
+/**
+ * Match a checkpoint against `model` without touching it: map every key (`reviseKeys`, then
+ * `stripPrefix`, then `addPrefix`; see revise_keys.ts), pair it with the model entry of that name
+ * and compare shapes in torch layout. Mismatched shapes are always listed in `report.skipped`;
+ * whether that is an error is the caller's choice (`loadStateDict`, lib/io/load_weights.ts).
+ */
+export function planStateDict(
+  model: Module,
+  ckpt: TorchCheckpoint,
+  opts: LoadOptions = {},
+): LoadPlan {
+  const allowed = opts.allowUnexpected ?? KNOWN_UNUSED;
+  const revisions = opts.reviseKeys ?? DEFAULT_REVISE_KEYS;
+  const compiled = compileRevisions(revisions);
+  const ours = new Map<string, NamedEntry>(model.stateEntries().map((e) => [e.key, e]));
+  const assignments: [NamedEntry, TorchTensor][] = [];
+  const unexpected: string[] = [];
+  const ignored: string[] = [];
+  const skipped: ShapeMismatch[] = [];
+  let revisedCount = 0;
+  let dropped = 0;
+  for (const [rawKey, t] of ckpt.stateDict) {
+    const mapped = mapKey(rawKey, compiled, opts);
+    if (!mapped) {
+      dropped++;
+      continue;
+    }
+    if (mapped.revised) revisedCount++;
+    const key = mapped.key;
+    const e = ours.get(key);
+    if (!e) {
+      (allowed.some((r) => r.test(key)) ? ignored : unexpected).push(key);
+      continue;
+    }
+    const want = torchShape(e.variable.shape, e.layout);
+    if (sameShape(want, t.shape)) assignments.push([e, t]);
+    else skipped.push({ key, checkpoint: [...t.shape], model: want });
+  }
+  const found = new Set([...assignments.map(([e]) => e.key), ...skipped.map((m) => m.key)]);
+  return {
+    assignments,
+    report: {
+      source: ckpt.source ?? 'checkpoint',
+      weightsKey: ckpt.weightsKey,
+      loaded: assignments.map(([e]) => e.key),
+      missing: [...ours.keys()].filter((k) => !found.has(k)),
+      unexpected,
+      ignored,
+      skipped,
+      revised: {
+        count: revisedCount,
+        revisions: revisedCount ? revisions.map(describeRevision) : [],
+      },
+      dropped,
+      scope: opts.addPrefix || undefined,
+    },
+  };
+}
+
+/** Assign a plan's tensors (layout converted, dtype cast to the variable's). */
+export function applyPlan(plan: LoadPlan): void {
+  for (const [e, t] of plan.assignments) {
+    const v = tf.tidy(() => {
+      const x = torchToOurs(torchTensorToTf(t), e.layout);
+      return x.dtype === e.variable.dtype ? x : tf.cast(x, e.variable.dtype);
+    });
+    e.variable.assign(v);
+    v.dispose();
+  }
+}
+
 /**
  * Load a checkpoint's tensors into `model`'s parameters and persistent buffers. Everything is
  * checked before the first assignment (shapes, then strictness), so a failed load leaves the
- * model untouched. int64 buffers arrive as int32 (range-checked by the reader).
+ * model untouched. int64 buffers arrive as int32 (range-checked by the reader). Keys are mapped
+ * as mmengine does (`^module\.` stripped by default, see revise_keys.ts).
+ * Throws CheckpointError on a shape mismatch (unless `skipMismatched`) and, when `strict`, on
+ * missing or unexpected keys. For a whole-file load with a coverage check and a summary, use
+ * `loadWeightsFile` (load_weights.ts).
  */
 export function loadStateDict(
   model: Module,
@@ -112,35 +238,16 @@ export function loadStateDict(
   opts: LoadOptions = {},
 ): LoadReport {
   const strict = opts.strict ?? true;
-  const allowed = opts.allowUnexpected ?? KNOWN_UNUSED;
-  const src = ckpt.source ?? 'checkpoint';
-  const ours = new Map<string, NamedEntry>(model.stateEntries().map((e) => [e.key, e]));
-  const plan: [NamedEntry, TorchTensor][] = [];
-  const unexpected: string[] = [];
-  const ignored: string[] = [];
-  const mismatches: string[] = [];
-  for (const [rawKey, t] of ckpt.stateDict) {
-    let key = rawKey;
-    if (opts.stripPrefix) {
-      if (!key.startsWith(opts.stripPrefix)) continue;
-      key = key.slice(opts.stripPrefix.length);
-    }
-    if (opts.addPrefix) key = opts.addPrefix + key;
-    const e = ours.get(key);
-    if (!e) {
-      (allowed.some((r) => r.test(key)) ? ignored : unexpected).push(key);
-      continue;
-    }
-    const want = torchShape(e.variable.shape, e.layout);
-    if (sameShape(want, t.shape)) plan.push([e, t]);
-    else mismatches.push(`'${key}': checkpoint [${t.shape}] vs model [${want}]`);
-  }
-  if (mismatches.length)
+  const plan = planStateDict(model, ckpt, opts);
+  const { report } = plan;
+  const src = report.source;
+  if (report.skipped.length && !opts.skipMismatched)
     throw new CheckpointError(
-      `${src}: shape mismatch for ${mismatches.length} key(s) (torch layout): ${listKeys(mismatches, 10)}`,
+      `${src}: shape mismatch for ${report.skipped.length} key(s) (torch layout): ${listKeys(report.skipped.map(describeMismatch), 10)}`,
+      'pass skipMismatched to load the tensors that fit and leave these at their initialisation',
     );
-  const loadedKeys = new Set(plan.map(([e]) => e.key));
-  const missing = [...ours.keys()].filter((k) => !loadedKeys.has(k));
+  const missing = report.missing;
+  const unexpected = report.unexpected;
   if (strict && (missing.length || unexpected.length)) {
     const parts: string[] = [];
     if (missing.length) parts.push(`${missing.length} missing (${listKeys(missing)})`);
@@ -149,24 +256,39 @@ export function loadStateDict(
       `${src} does not fit the model: ${parts.join('; ')}. Use stripPrefix/addPrefix to map keys, or strict: false to load what fits`,
     );
   }
-  for (const [e, t] of plan) {
-    const v = tf.tidy(() => {
-      const x = torchToOurs(torchTensorToTf(t), e.layout);
-      return x.dtype === e.variable.dtype ? x : tf.cast(x, e.variable.dtype);
-    });
-    e.variable.assign(v);
-    v.dispose();
-  }
-  return { loaded: plan.map(([e]) => e.key), missing, unexpected, ignored };
+  applyPlan(plan);
+  return report;
 }
 
-/** One line for logs: "loaded 819 tensors; 0 missing; 0 unexpected; 4 ignored (known unused)". */
+/** Model keys a report's load was meant to fill: those under `scope`, or all of them. */
+export function inScope(r: LoadReport, key: string): boolean {
+  return !r.scope || key.startsWith(r.scope);
+}
+
+/**
+ * One line for logs, e.g. "loaded 819/819 tensors from 'state_dict'; 0 missing; 0 unexpected;
+ * 0 skipped (shape mismatch); 4 ignored (known unused); 819 keys revised ('^module\.' → '')".
+ * Missing counts only the model keys in scope; the others are said to keep their initial value.
+ */
 export function summarizeLoadReport(r: LoadReport): string {
   const eg = (keys: string[]) => (keys.length ? ` (${listKeys(keys, 3)})` : '');
-  return (
-    `loaded ${r.loaded.length} tensors; ${r.missing.length} missing${eg(r.missing)}; ` +
-    `${r.unexpected.length} unexpected${eg(r.unexpected)}; ${r.ignored.length} ignored (known unused)`
-  );
+  const missing = r.missing.filter((k) => inScope(r, k));
+  const skipped = r.skipped.filter((m) => inScope(r, m.key)).length;
+  const others = r.missing.length - missing.length;
+  const target = r.loaded.length + missing.length + skipped;
+  const from = r.weightsKey ? `'${r.weightsKey}'` : 'a bare dict of tensors';
+  const parts = [
+    `loaded ${r.loaded.length}/${target} tensors${r.scope ? ` under '${r.scope}'` : ''} from ${from}`,
+    `${missing.length} missing${eg(missing)}`,
+    `${r.unexpected.length} unexpected${eg(r.unexpected)}`,
+    `${r.skipped.length} skipped (shape mismatch)${eg(r.skipped.map((m) => `${m.key} [${m.checkpoint}] vs [${m.model}]`))}`,
+    `${r.ignored.length} ignored (known unused)`,
+  ];
+  if (r.revised.count)
+    parts.push(`${r.revised.count} keys revised (${r.revised.revisions.join(', ')})`);
+  if (r.dropped) parts.push(`${r.dropped} checkpoint keys outside the stripped prefix`);
+  if (others) parts.push(`${others} model tensors outside '${r.scope}' keep their initial value`);
+  return parts.join('; ');
 }
 
 /**

@@ -116,7 +116,7 @@ test('legacy, non-checkpoint, missing and odd files get clear messages', () => {
   );
   assert.throws(
     () => readTorchCheckpoint(fx('no_state_dict.pth')),
-    /has no 'state_dict' and is not a dict of tensors \(top-level keys: meta, model\)/,
+    /no_state_dict\.pth holds no weights: no dict of tensors under 'state_dict', 'model', 'state_dict_ema' and the top level is not one \(top-level keys: meta, model; 'model' holds a string\)$/,
   );
 });
 

@@ -1,6 +1,7 @@
 /**
- * Reading PyTorch `.pth` files (the zip format `torch.save` writes since 1.6): the `state_dict`,
- * the names of the other top-level entries and a plain copy of `meta`. Writing: pth_writer.ts.
+ * Reading PyTorch `.pth` files (the zip format `torch.save` writes since 1.6): the weights (under
+ * `state_dict`, `model` or `state_dict_ema`, or a bare dict of tensors; see `findWeights`), the
+ * names of the other top-level entries and a plain copy of `meta`. Writing: pth_writer.ts.
  *
  * Layout of the archive: `<folder>/data.pkl` (the pickled object), `<folder>/data/<key>` (one raw
  * little-endian storage per key), `<folder>/version`, `<folder>/byteorder`. The folder name
@@ -23,6 +24,9 @@ import {
   type StorageRef,
   type TensorRef,
 } from './pth_tensor.ts';
+
+/** Top-level keys that hold the weights, in the order they are looked for. */
+export const WEIGHTS_KEYS = ['state_dict', 'model', 'state_dict_ema'] as const;
 
 const LEGACY_MAGIC = [
   0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
@@ -133,6 +137,30 @@ function toPlain(root: PyValue): PlainValue {
   return go(root, 0);
 }
 
+/**
+ * Where the weights sit, in the order checkpoint loaders look: `state_dict` (mmengine
+ * `runner/checkpoint.py` `_load_checkpoint_to_model`), `model` (the official EfficientFormerV2 /
+ * OffSeg backbone `init_weights`, timm and DeiT training checkpoints), `state_dict_ema` (timm's
+ * EMA copy), else the top-level dict itself when it holds tensors (a bare
+ * `torch.save(model.state_dict())`). A key whose value is not a dict (e.g. a pickled module) is
+ * passed over; the first dict found is used even if it holds something other than tensors, so
+ * the caller's per-key message names the culprit.
+ */
+function findWeights(top: PyDict, source: string): { dict: PyDict; key?: string } {
+  for (const key of WEIGHTS_KEYS) {
+    const v = top.get(key);
+    if (v instanceof PyDict) return { dict: v, key };
+  }
+  if ([...top.map.values()].some(isTensorRef)) return { dict: top };
+  const keys = [...top.map.keys()].map((k) => String(k));
+  const held = WEIGHTS_KEYS.filter((k) => top.get(k) !== undefined).map(
+    (k) => `; '${k}' holds ${describe(top.get(k) as PyValue)}`,
+  );
+  throw new CheckpointError(
+    `${source} holds no weights: no dict of tensors under ${WEIGHTS_KEYS.map((k) => `'${k}'`).join(', ')} and the top level is not one (top-level keys: ${keys.slice(0, 20).join(', ') || 'none'}${held.join('')})`,
+  );
+}
+
 /** Parse the bytes of a `.pth` file (see `readTorchCheckpoint` for the messages). */
 export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchCheckpoint {
   if (buf.length === 0) throw new CheckpointError(`${source} is empty, not a PyTorch checkpoint`);
@@ -167,31 +195,20 @@ export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchChec
     throw new CheckpointError(
       `${source} holds ${describe(top)}, not a dict${torchscript ? ' (a TorchScript archive)' : ''}; save the weights with torch.save(model.state_dict(), path)`,
     );
-  const sdValue = top.get('state_dict');
-  let sd: PyDict;
-  const otherKeys = [...top.map.keys()].filter((k) => k !== 'state_dict').map((k) => String(k));
-  if (sdValue instanceof PyDict) sd = sdValue;
-  else if (sdValue !== undefined)
-    throw new CheckpointError(
-      `${source}: 'state_dict' holds ${describe(sdValue)}, not a dict of tensors`,
-    );
-  else if ([...top.map.values()].some(isTensorRef)) {
-    sd = top; // a bare state_dict
-    otherKeys.length = 0;
-  } else {
-    throw new CheckpointError(
-      `${source} has no 'state_dict' and is not a dict of tensors (top-level keys: ${otherKeys.slice(0, 20).join(', ') || 'none'})`,
-    );
-  }
+  const { dict: sd, key: weightsKey } = findWeights(top, source);
+  const otherKeys = [...top.map.keys()]
+    .filter((k) => weightsKey !== undefined && k !== weightsKey)
+    .map((k) => String(k));
+  const label = weightsKey ?? 'state_dict';
 
   const storageBytes = new Map<string, Uint8Array>();
   const stateDict = new Map<string, TorchTensor>();
   for (const [k, v] of sd.map) {
     if (typeof k !== 'string')
-      throw new CheckpointError(`${source}: state_dict has a non-string key ${String(k)}`);
+      throw new CheckpointError(`${source}: ${label} has a non-string key ${String(k)}`);
     if (!isTensorRef(v))
       throw new CheckpointError(
-        `${source}: state_dict key '${k}' holds ${describe(v)}, not a tensor`,
+        `${source}: ${label} key '${k}' holds ${describe(v)}, not a tensor`,
       );
     let bytes = storageBytes.get(v.storage.key);
     if (!bytes) {
@@ -201,11 +218,12 @@ export function parseTorchCheckpoint(buf: Uint8Array, source: string): TorchChec
       bytes = zipEntryData(buf, e, source);
       storageBytes.set(v.storage.key, bytes);
     }
-    stateDict.set(k, materialise(v, bytes, `${source}: state_dict key '${k}'`));
+    stateDict.set(k, materialise(v, bytes, `${source}: ${label} key '${k}'`));
   }
   const metaValue = top.get('meta');
   return {
     stateDict,
+    weightsKey,
     otherKeys,
     source,
     meta:

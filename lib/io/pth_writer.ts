@@ -104,28 +104,59 @@ export function encodeTorchCheckpoint(
   meta: Record<string, PlainValue> = {},
   folderName = 'archive',
 ): Uint8Array[] {
+  return encodeTorchArchive({ plain: { meta }, weights: { state_dict: entries } }, folderName);
+}
+
+/** What a `.pth` holds at its top level (see `encodeTorchArchive`). */
+export interface TorchArchive {
+  /** Plain values by top-level key, written first (e.g. `{ meta: {...} }`). */
+  plain?: Record<string, PlainValue>;
+  /** Dicts of tensors by top-level key, in order (e.g. `{ model: sd, state_dict_ema: ema }`). */
+  weights?: Record<string, Map<string, TorchTensor> | Iterable<[string, TorchTensor]>>;
+  /** Instead of a dict: the tensors as the top-level object (`torch.save(model.state_dict())`). */
+  bare?: Map<string, TorchTensor> | Iterable<[string, TorchTensor]>;
+}
+
+/**
+ * The bytes of any top-level layout PyTorch training code saves: mmengine's
+ * `{'meta', 'state_dict'}`, timm/DeiT's `{'model', 'state_dict_ema', …}` or a bare state_dict.
+ * Tensor dicts are `OrderedDict`s as `nn.Module.state_dict()` returns them.
+ */
+export function encodeTorchArchive(archive: TorchArchive, folderName = 'archive'): Uint8Array[] {
   const folder = folderName.replace(/[^A-Za-z0-9_.-]/g, '_') || 'archive';
   const w = new PickleWriter().proto2();
-  w.op(0x7d).mark(); // {  (top-level dict, filled by the final SETITEMS)
-  w.str('meta').value(meta);
-  w.str('state_dict').global('collections', 'OrderedDict').op(0x29).op(0x52); // OrderedDict()
   const storages: ZipInput[] = [];
-  const items = [...entries];
-  if (items.length) w.mark();
-  items.forEach(([key, t], i) => {
-    const bytes = encode(t, key);
-    // C-order strides of a contiguous tensor.
-    const stride = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
-    storages.push({ name: `${folder}/data/${i}`, data: bytes });
-    w.str(key).global('torch._utils', '_rebuild_tensor_v2').mark();
-    w.mark().str('storage').global('torch', STORAGE_OF[t.dtype]).str(String(i)).str('cpu');
-    w.int(t.data.length).op(0x74).op(0x51); // numel, TUPLE, BINPERSID
-    w.int(0).tuple(t.shape).tuple(stride).op(0x89); // offset, size, stride, requires_grad=False
-    w.global('collections', 'OrderedDict').op(0x29).op(0x52); // backward_hooks = OrderedDict()
-    w.op(0x74).op(0x52); // TUPLE REDUCE
-  });
-  if (items.length) w.op(0x75); // SETITEMS into the OrderedDict
-  w.op(0x75).op(0x2e); // SETITEMS into the top-level dict, STOP
+  const tensorDict = (entries: Iterable<[string, TorchTensor]>) => {
+    w.global('collections', 'OrderedDict').op(0x29).op(0x52); // OrderedDict()
+    const items = [...entries];
+    if (items.length) w.mark();
+    for (const [key, t] of items) {
+      const i = storages.length;
+      const bytes = encode(t, key);
+      // C-order strides of a contiguous tensor.
+      const stride = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      storages.push({ name: `${folder}/data/${i}`, data: bytes });
+      w.str(key).global('torch._utils', '_rebuild_tensor_v2').mark();
+      w.mark().str('storage').global('torch', STORAGE_OF[t.dtype]).str(String(i)).str('cpu');
+      w.int(t.data.length).op(0x74).op(0x51); // numel, TUPLE, BINPERSID
+      w.int(0).tuple(t.shape).tuple(stride).op(0x89); // offset, size, stride, requires_grad=False
+      w.global('collections', 'OrderedDict').op(0x29).op(0x52); // backward_hooks = OrderedDict()
+      w.op(0x74).op(0x52); // TUPLE REDUCE
+    }
+    if (items.length) w.op(0x75); // SETITEMS into the OrderedDict
+  };
+  if (archive.bare) {
+    tensorDict(archive.bare);
+  } else {
+    w.op(0x7d).mark(); // {  (top-level dict, filled by the final SETITEMS)
+    for (const [k, v] of Object.entries(archive.plain ?? {})) w.str(k).value(v);
+    for (const [k, entries] of Object.entries(archive.weights ?? {})) {
+      w.str(k);
+      tensorDict(entries);
+    }
+    w.op(0x75); // SETITEMS into the top-level dict
+  }
+  w.op(0x2e); // STOP
   const text = new TextEncoder();
   return encodeStoredZip([
     { name: `${folder}/data.pkl`, data: w.bytes() },
@@ -133,6 +164,11 @@ export function encodeTorchCheckpoint(
     ...storages,
     { name: `${folder}/version`, data: text.encode('3\n') },
   ]);
+}
+
+/** `encodeTorchArchive` written atomically to `path` (see `saveTorchCheckpoint`). */
+export function saveTorchArchive(path: string, archive: TorchArchive): void {
+  writeAtomic(path, encodeTorchArchive(archive, basename(path).replace(/\.[^.]*$/, '')));
 }
 
 /** Write chunks atomically (temporary file in the same folder, fsync, rename). */
