@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import { type RunConfig, runConfigSchema } from './schema.ts';
+import { closest, schemaKeysAt } from './suggest.ts';
+import { dataRootFromEnv, type EnvDataRoot } from './dataset_env.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -104,12 +106,28 @@ export function applyOverrides(cfg: JsonObject, overrides: string[]): JsonObject
   return out;
 }
 
-function describeZod(e: ZodError, file: string): string {
+/** Where an unknown key came from: the file, or the override that introduced it. */
+function origin(path: string, file: string, overrides: readonly string[]): string {
+  const o = overrides.find((x) => x.slice(0, x.indexOf('=')) === path);
+  return o ? `--cfg-options ${o}` : file;
+}
+
+function describeZod(e: ZodError, file: string, overrides: readonly string[]): string {
   return e.issues
     .map((i) => {
       const where = i.path.join('.') || '(top level)';
       if (i.code === 'unrecognized_keys') {
-        return `${file}: unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${where === '(top level)' ? k : `${where}.${k}`}'`).join(', ')}`;
+        const known = schemaKeysAt(runConfigSchema, i.path);
+        return i.keys
+          .map((k) => {
+            const full = i.path.length ? `${where}.${k}` : k;
+            const near = closest(k, known);
+            const hint = near
+              ? ` (did you mean '${i.path.length ? `${where}.${near}` : near}'?)`
+              : ` (allowed here: ${known.join(', ')})`;
+            return `${origin(full, file, overrides)}: unknown key '${full}'${hint}`;
+          })
+          .join('\n');
       }
       return `${file}: ${where}: ${i.message}`;
     })
@@ -121,13 +139,24 @@ export interface LoadedConfig {
   /** sha256 of the resolved config (first 12 hex digits). */
   hash: string;
   file: string;
+  /** Set when `data.dataset.dataRoot` came from an environment variable (see dataset_env.ts). */
+  dataRootFromEnv?: EnvDataRoot;
 }
 
-export function validateConfig(obj: JsonObject, file: string): RunConfig {
+/**
+ * Validate a composed config into a frozen RunConfig. Throws ConfigError naming `file` (or the
+ * `--cfg-options` entry that introduced a bad key) and, for an unknown key, the closest allowed
+ * one.
+ */
+export function validateConfig(
+  obj: JsonObject,
+  file: string,
+  overrides: readonly string[] = [],
+): RunConfig {
   const r = runConfigSchema.safeParse(obj);
   if (!r.success) {
     throw new ConfigError(
-      describeZod(r.error, file),
+      describeZod(r.error, file, overrides),
       'correct the key or value (see lib/config/schema.ts for every key and its meaning)',
     );
   }
@@ -135,11 +164,24 @@ export function validateConfig(obj: JsonObject, file: string): RunConfig {
   return deepFreeze(cfg);
 }
 
-export function loadConfig(file: string, overrides: string[] = []): LoadedConfig {
-  const composed = applyOverrides(composeFile(file), overrides);
-  const config = validateConfig(composed, file);
+export interface LoadOptions {
+  /** Environment to read dataset folders from (the CLI passes process.env; see dataset_env.ts). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Compose `file`, apply the environment's dataset folder and `overrides`, validate. */
+export function loadConfig(
+  file: string,
+  overrides: string[] = [],
+  opts: LoadOptions = {},
+): LoadedConfig {
+  let composed = applyOverrides(composeFile(file), overrides);
+  const dataset = (composed.data as JsonObject | undefined)?.dataset as JsonObject | undefined;
+  const fromEnv = opts.env ? dataRootFromEnv(dataset?.type, overrides, opts.env) : undefined;
+  if (fromEnv) composed = deepMerge(composed, { data: { dataset: { dataRoot: fromEnv.value } } });
+  const config = validateConfig(composed, file, overrides);
   const hash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
-  return { config, hash, file };
+  return { config, hash, file, ...(fromEnv ? { dataRootFromEnv: fromEnv } : {}) };
 }
 
 function deepFreeze<T>(o: T): T {

@@ -56,9 +56,25 @@ export const runConfigSchema = z
       .object({
         name: z.string(),
         numClasses: z.number().int().positive(),
-        /** Optional initial weights (.pth): a full model or, with `prefix`, a backbone. */
+        /**
+         * Optional initial weights (.pth or .ckpt): a full model or, with `prefix`, a backbone.
+         * Loaded as mmengine's `load_checkpoint` does (lib/io/load_weights.ts). The keys after
+         * `prefix` are optional without defaults, so configs without them keep their hash.
+         */
         init: z
-          .object({ checkpoint: z.string(), prefix: z.string().default('') })
+          .object({
+            checkpoint: z.string(),
+            /** Put every checkpoint key under this prefix (e.g. 'backbone.'). */
+            prefix: z.string().default(''),
+            /** Keep only checkpoint keys under this prefix and remove it. */
+            stripPrefix: z.string().optional(),
+            /** mmengine revise_keys: [regex, replacement] pairs; default [['^module\\.', '']]. */
+            reviseKeys: z.array(z.tuple([z.string(), z.string()])).optional(),
+            /** Load what fits; keys of another shape keep their init (default false). */
+            skipMismatched: z.boolean().optional(),
+            /** Fraction of the tensors in scope that must load (default 0.5). */
+            minLoaded: z.number().gt(0).max(1).optional(),
+          })
           .strict()
           .optional(),
       })
