@@ -9,6 +9,7 @@ import {
   type TrainPipelineConfig,
 } from '../data/transforms/pipeline.ts';
 import { PHOTOMETRIC_DEFAULTS } from '../data/transforms/photometric.ts';
+import type { InferenceOptions } from '../eval/inference.ts';
 import { createModel } from '../models/registry.ts';
 import type { Segmentor } from '../models/offseg.ts';
 import { loadStateDict, readTorchCheckpoint } from '../io/checkpoint.ts';
@@ -33,6 +34,16 @@ export function testPipeline(cfg: RunConfig): TestPipelineConfig {
     scale: [...cfg.data.test.scale] as [number, number],
     mean: [...IMAGENET_MEAN],
     std: [...IMAGENET_STD],
+  };
+}
+
+/** Whole-image or sliding-window inference as `data.test` sets it. */
+export function testInference(cfg: RunConfig): InferenceOptions {
+  const t = cfg.data.test;
+  return {
+    mode: t.mode,
+    crop: t.crop ? ([...t.crop] as [number, number]) : undefined,
+    stride: t.stride ? ([...t.stride] as [number, number]) : undefined,
   };
 }
 

@@ -25,6 +25,7 @@ import { segCrossEntropy } from './loss.ts';
 import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
 import { loadCheckpoint, saveCheckpoint, writeLastCheckpoint } from './checkpoint.ts';
 import { checkpointName, JsonlLogger } from './run_dir.ts';
+import { testInference } from './build.ts';
 
 export interface TrainDeps {
   model: Segmentor;
@@ -86,15 +87,6 @@ function schedule(cfg: RunConfig): ScheduleConfig {
     polyEnd: s.polyEnd ?? s.iterations,
     power: s.power,
     etaMin: s.etaMin,
-  };
-}
-
-function testInference(cfg: RunConfig) {
-  const t = cfg.data.test;
-  return {
-    mode: t.mode,
-    crop: t.crop as [number, number] | undefined,
-    stride: t.stride as [number, number] | undefined,
   };
 }
 
