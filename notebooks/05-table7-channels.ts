@@ -28,13 +28,11 @@ import { saveFigure } from './lib/report/figure';
 import { show } from './lib/report/display';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
-import {
-  meanStd,
-  proxyProtocolMarkdown,
-  proxySeeds,
-  runProxy,
-  type ProxyResult,
-} from './lib/train/proxy';
+import { proxyProtocolMarkdown } from './lib/train/proxy';
+import { runStudy } from './lib/train/proxy_study';
+import { CLAIMS, table7Variant } from './lib/analysis/claims';
+import { seedStats } from './lib/analysis/welch';
+import { claimsTable, verdictSummary } from './lib/report/claims_table';
 
 const backend = await selectBackend();
 const quick = isQuick();
@@ -54,18 +52,25 @@ const cx6 = await table6Complexity();
 // with Table 6.
 
 // %%
-const proxyName = (c: number) => (c === 256 ? 'offseg-t-pp' : table7Model(c));
-const seeds = proxySeeds(quick);
-const runs: Record<string, ProxyResult[]> = {};
-for (const name of [...TABLE7_CHANNELS.map(proxyName), 'offseg-t']) {
-  runs[name] = [];
-  for (const seed of seeds) {
-    const r = await runProxy({ model: name, seed, quick: quick }) // explicit: tslab loses shorthand refs to earlier cells;
-    if (r) runs[name].push(r);
-  }
-  const s = meanStd(runs[name].map((r) => r.mIoU));
+const proxyName = (c: number) => table7Variant(c);
+const NAMES = [...TABLE7_CHANNELS.map(proxyName), 'offseg-t'];
+const study = await runStudy(
+  NAMES,
+  CLAIMS.filter((c) => c.table === 7),
+  {
+    quick: quick,
+    onRun: (r, done, total) =>
+      console.log(
+        `[${done}/${total}] ${r.model} seed ${r.seed}: proxy mIoU ${r.mIoU} (${r.seconds} s)`,
+      ),
+  },
+);
+const runs = study.runs;
+for (const name of NAMES) {
+  const s = seedStats(runs[name].map((r) => r.mIoU));
   console.log(`${name}: proxy mIoU ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (n=${s.n})`);
 }
+if (study.extended.length) console.log(`5 seeds (close claims): ${study.extended.join(', ')}`);
 
 // %% [markdown]
 // ## Table 7 — measured, proxy and quoted
@@ -104,7 +109,7 @@ const rowsData: Row[] = [
     };
   })(),
 ];
-const stats = rowsData.map((r) => meanStd(runs[r.model].map((x) => x.mIoU)));
+const stats = rowsData.map((r) => seedStats(runs[r.model].map((x) => x.mIoU)));
 const table: Table = {
   title: `Table 7 — per-pixel classifier width C vs OffSeg-T: complexity (measured, ADE20K K=150 @512²), proxy mIoU (built-in dataset${quick ? ', quick mode' : ''}), paper (quoted)`,
   columns: [
@@ -138,11 +143,29 @@ const table: Table = {
     'The C = 256 per-pixel row is Table 6 row 2 (offseg-t-pp); OffSeg-T is Table 6 row 5. The paper prints OffSeg-T (44.2 mIoU, 5.3 GFLOPs) as the reference point of this table.',
     quick
       ? 'Quick mode: 1 seed and a tiny schedule; the proxy numbers are not meaningful.'
-      : `Proxy: ${seeds.length} seeds, sample std.`,
+      : 'Proxy: 3 seeds (5 for both variants of a claim within two standard deviations), sample std.',
   ],
 };
 saveTable('table7_channels', table);
 await show(table);
+
+// %% [markdown]
+// ## The paper's claim — OffSeg-T beats every width C (Welch 95 % interval over seeds)
+
+// %%
+const quoted7 = (m: string): number | undefined => {
+  if (m === 'offseg-t') return TABLE6['offseg-t'].adeMIoU;
+  const c = TABLE7_CHANNELS.find((w) => table7Variant(w) === m);
+  return c === undefined ? undefined : TABLE7[c as keyof typeof TABLE7].adeMIoU;
+};
+const verdicts = claimsTable(
+  `Table 7 claims — proxy verdicts (built-in dataset${quick ? ', quick mode' : ''}); C = 256 is Table 6's per-pixel claim`,
+  study.claims,
+  quoted7,
+);
+saveTable('table7_claims', verdicts);
+await show(verdicts);
+console.log(`Table 7 claims: ${verdictSummary(study.claims)}`);
 
 // %% [markdown]
 // ## mIoU against GFLOPs — proxy (left) and quoted ADE20K (right)
@@ -230,6 +253,9 @@ writeSection(
     TAGS_NOTE,
     proxyProtocolMarkdown(quick),
     toMarkdown(table),
+    study.claims.length
+      ? `**Verdicts (proxy): ${verdictSummary(study.claims)}.**\n\n${toMarkdown(verdicts)}`
+      : 'No verdicts: fewer than 2 seeds per variant (quick mode, or not trained).',
     'Files: `results/tables/table7_channels.{csv,md}`, `results/figures/table7_channels.{html,png}`, runs in `results/proxy/runs/`.',
   ].join('\n\n'),
 );

@@ -83,8 +83,12 @@ export interface PretrainResult {
 
 interface Protocol {
   version: number;
+  /** Train only the head on a frozen backbone (false: fine-tune everything, as the paper). */
   freezeBackbone: boolean;
-  seeds: { full: number[]; quick: number[] };
+  /** Minimum val mIoU of the full-mode pretraining before any variant is trained. */
+  pretrainGate: number;
+  /** Base seeds per mode; `extra` are added to both variants of a claim within two std. */
+  seeds: { full: number[]; quick: number[]; extra: number[] };
   quick: { pretrain: string[]; finetune: string[] };
 }
 
@@ -271,7 +275,8 @@ export async function ensurePretrainedBackbone(
   const path = backbonePath(quick, root);
   const resultPath = join(root, 'results', 'proxy', 'runs', `pretrain-${mode}.json`);
   const cached = readJson<PretrainResult>(resultPath);
-  if (existsSync(path) && cached?.configHash === hash) return { ...cached, path };
+  if (existsSync(path) && cached?.configHash === hash)
+    return checkGate({ ...cached, path }, resultPath);
   if (skipTrain()) return undefined;
 
   const env = await ensureBackend();
@@ -297,7 +302,36 @@ export async function ensurePretrainedBackbone(
   mkdirSync(join(root, 'results', 'proxy', 'runs'), { recursive: true });
   writeJson(resultPath, { ...result, path: rel(root, path) });
   log(`backbone ready: ${path} (pretraining mIoU ${result.mIoU}, ${result.seconds} s)`);
-  return result;
+  return checkGate(result, resultPath);
+}
+
+/** Thrown when the pretrained backbone is too weak for the variants' differences to mean anything. */
+export class ProxyGateError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.name = 'ProxyGateError';
+    this.hint = hint;
+  }
+}
+
+/**
+ * The go/no-go gate of the study: in full mode the pretraining's val mIoU must reach the
+ * protocol's `pretrainGate`, else no variant is trained (quick mode only proves the pipeline
+ * runs, so it is not gated).
+ * @throws ProxyGateError below the gate.
+ */
+function checkGate(pre: PretrainResult, resultPath: string): PretrainResult {
+  const gate = proxyProtocol().pretrainGate;
+  if (pre.mode === 'full' && !(pre.mIoU >= gate))
+    throw new ProxyGateError(
+      `proxy pretraining reached ${pre.mIoU} val mIoU, below the gate of ${gate} (${resultPath}): the variants would be compared on a backbone that has not learned the data`,
+      'lengthen schedule.iterations in configs/proxy/pretrain.json (or change pretrainGate in configs/proxy/protocol.json and say why), then re-run',
+    );
+  log(
+    `pretraining gate: val mIoU ${pre.mIoU} ${pre.mode === 'full' ? `≥ ${gate}` : '(quick mode: not gated)'}`,
+  );
+  return pre;
 }
 
 /** Build a variant with the pretrained backbone loaded (every backbone key must load). */
@@ -416,7 +450,7 @@ export function proxyProtocolMarkdown(quick?: boolean, root = repoRoot()): strin
   const lines = [
     `**Proxy protocol (${mode} mode; configs/proxy/README.md).** Built-in dataset (22 classes) at ${b.height}×${b.width} px, not ADE20K: proxy numbers compare variants with each other, never with the paper's mIoU.`,
     `- Backbone pretraining (stands in for ImageNet): ${pre.model.name} trained from scratch on a differently-seeded built-in set (seed ${pb.seed}, ${pb.numTrain} images), ${pre.schedule.iterations} iterations, batch ${pre.data.batchSize}, AdamW lr ${pre.optimizer.lr}; only its backbone is kept${pr ? ` (its mIoU on its own val split: ${pr.mIoU}; ${pr.seconds} s)` : ''}.`,
-    `- Each variant: that backbone, ${p.freezeBackbone ? '**frozen** (eval-mode BatchNorm; a proxy deviation: the paper fine-tunes it)' : 'fine-tuned'}; a freshly initialised head trained ${ft.schedule.iterations} iterations, batch ${ft.data.batchSize}, crop ${ft.data.train.crop.join('×')}, AdamW lr ${ft.optimizer.lr} (head ×10), warm-up ${ft.schedule.warmupIters}, poly decay; scored on ${ft.data.test.maxImages || b.numVal} val images (seed ${b.seed} set).`,
+    `- Each variant: that backbone ${p.freezeBackbone ? '**frozen** (eval-mode BatchNorm; a proxy deviation: the paper fine-tunes it) under a freshly initialised head' : 'under a freshly initialised head, the whole network fine-tuned as in the paper (backbone lr ×1, head ×10)'}; trained ${ft.schedule.iterations} iterations, batch ${ft.data.batchSize}, crop ${ft.data.train.crop.join('×')}, AdamW lr ${ft.optimizer.lr}, warm-up ${ft.schedule.warmupIters}, poly decay; scored on ${ft.data.test.maxImages || b.numVal} val images (seed ${b.seed} set).`,
     `- Seeds ${p.seeds[mode].join(', ')} (head initialisation and data order); mean ± sample std over seeds.`,
   ];
   return lines.join('\n');

@@ -48,6 +48,21 @@ export interface BuiltinOptions {
   glyphs: GlyphSourceName | 'auto';
   /** JPEG quality of the images (default 90). */
   jpegQuality: number;
+  /**
+   * Thing sizes: each instance's size is drawn log-uniformly between `thingMin` and `thingMax`
+   * times the image's short side (defaults 0.12 and 0.75).
+   */
+  thingMin: number;
+  thingMax: number;
+  /** Each image holds 1..maxThings thing instances (default 7). */
+  maxThings: number;
+  /**
+   * Size in px that stuff texture scales refer to; 0 (default) = the image's short side, so a
+   * 64² image has half-size textures; 128 keeps the 128² texture sizes at any image size.
+   */
+  textureSize: number;
+  /** Probability that a stuff class takes any hue in an image, else near its own (default 0.5). */
+  freeHue: number;
   /** Cache folder (default `<repo>/.cache/builtin`). */
   cacheRoot: string | undefined;
 }
@@ -60,6 +75,11 @@ export const BUILTIN_DEFAULTS: BuiltinOptions = {
   numVal: 100,
   glyphs: 'auto',
   jpegQuality: 90,
+  thingMin: 0.12,
+  thingMax: 0.75,
+  maxThings: 7,
+  textureSize: 0,
+  freeHue: 0.5,
   cacheRoot: undefined,
 };
 
@@ -170,7 +190,28 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
     int(opts.jpegQuality, 50, 100),
     `jpegQuality must be an integer in 50..100, but got ${opts.jpegQuality}`,
   );
+  check(
+    opts.thingMin > 0 && opts.thingMin <= opts.thingMax && opts.thingMax <= 2,
+    `thing sizes must satisfy 0 < thingMin <= thingMax <= 2, but got ${opts.thingMin}, ${opts.thingMax}`,
+  );
+  check(
+    int(opts.maxThings, 1, 64),
+    `maxThings must be an integer in 1..64, but got ${opts.maxThings}`,
+  );
+  check(
+    int(opts.textureSize, 0, 4096),
+    `textureSize must be an integer in 0..4096, but got ${opts.textureSize}`,
+  );
+  check(
+    opts.freeHue >= 0 && opts.freeHue <= 1,
+    `freeHue must be in [0, 1], but got ${opts.freeHue}`,
+  );
   const glyphs = resolveGlyphs(opts.glyphs);
+  // scene options enter the key only when they differ from the defaults, so the caches of
+  // datasets generated before they existed stay valid
+  const scene: Partial<BuiltinOptions> = {};
+  for (const k of ['thingMin', 'thingMax', 'maxThings', 'textureSize', 'freeHue'] as const)
+    if (opts[k] !== BUILTIN_DEFAULTS[k]) scene[k] = opts[k];
   const key = {
     v: BUILTIN_VERSION,
     seed: opts.seed,
@@ -180,6 +221,7 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
     numVal: opts.numVal,
     glyphs: glyphs.name,
     jpegQuality: opts.jpegQuality,
+    ...scene,
   };
   const hash = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 12);
   return { opts, glyphs, hash, cacheRoot: opts.cacheRoot ?? join(repoRoot(), '.cache', 'builtin') };
@@ -204,6 +246,22 @@ function thingClasses(
   return [...SHAPES, ...glyphThings];
 }
 
+function sceneSpec(
+  opts: BuiltinOptions,
+  glyphs: { name: GlyphSourceName; dir?: string },
+  split: 'train' | 'val',
+): SceneSpec {
+  return {
+    height: opts.height,
+    width: opts.width,
+    things: thingClasses(glyphs, split),
+    thingScale: [opts.thingMin, opts.thingMax],
+    maxThings: opts.maxThings,
+    textureSize: opts.textureSize,
+    freeHue: opts.freeHue,
+  };
+}
+
 /** Renders image `index` of a split in memory (what the files hold before JPEG/PNG encoding). */
 export function renderBuiltin(
   partial: Partial<BuiltinOptions>,
@@ -211,11 +269,7 @@ export function renderBuiltin(
   index: number,
 ): Scene {
   const { opts, glyphs } = resolveBuiltinOptions(partial);
-  const spec: SceneSpec = {
-    height: opts.height,
-    width: opts.width,
-    things: thingClasses(glyphs, split),
-  };
+  const spec = sceneSpec(opts, glyphs, split);
   return renderScene(rngFor(opts.seed, STREAM.builtin, split === 'train' ? 1 : 2, index), spec);
 }
 
@@ -231,11 +285,7 @@ async function writeSplit(
   const prefix = split === 'train' ? 'ADE_train_' : 'ADE_val_';
   await mkdir(join(dir, 'images', sub), { recursive: true });
   await mkdir(join(dir, 'annotations', sub), { recursive: true });
-  const spec: SceneSpec = {
-    height: opts.height,
-    width: opts.width,
-    things: thingClasses(glyphs, split),
-  };
+  const spec = sceneSpec(opts, glyphs, split);
   const splitId = split === 'train' ? 1 : 2;
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {

@@ -6,7 +6,8 @@
  *    cells, so boundaries are organic and region sizes vary.
  * 2. Each stuff class present gets this image's own appearance (textures.ts).
  * 3. Sometimes 1–2 unlabelled clutter blobs (label 0, ignored after reduce_zero_label).
- * 4. 1–7 things at scales from 12 % to 75 % of the short side, rotated and stretched; each thing
+ * 4. 1–maxThings things (default 7) at scales log-uniform in thingScale (default 12 %–75 %) of the
+ *    short side, rotated and stretched; each thing
  *    class gets this image's own fill pattern and colours; all instances of a class in an
  *    image share them. Alpha-composited; label where coverage ≥ 0.5.
  * 5. Global re-lighting: per-channel gain, exposure, gamma, a directional light gradient, noise.
@@ -26,6 +27,14 @@ export interface SceneSpec {
   width: number;
   /** Thing classes in label order after the stuff classes. */
   things: readonly ThingClass[];
+  /** Instance size range as fractions of the short side (log-uniform). */
+  thingScale: readonly [number, number];
+  /** 1..maxThings instances per image. */
+  maxThings: number;
+  /** Size in px that stuff texture scales refer to (0: the image's short side). */
+  textureSize: number;
+  /** Probability that a stuff class takes any hue in an image (else near its natural hue). */
+  freeHue: number;
 }
 
 export interface Scene {
@@ -175,8 +184,9 @@ function drawThing(
   id: number,
   rng: Rng,
   angleRange: number,
+  scale: readonly [number, number],
 ): void {
-  const S = Math.min(H, W) * Math.exp(U(rng, Math.log(0.12), Math.log(0.75)));
+  const S = Math.min(H, W) * Math.exp(U(rng, Math.log(scale[0]), Math.log(scale[1])));
   const sx = S * Math.exp(U(rng, -0.2, 0.2));
   const sy = S * Math.exp(U(rng, -0.2, 0.2));
   const cx = U(rng, -0.1, 1.1) * W;
@@ -242,7 +252,10 @@ export function renderScene(rng: Rng, spec: SceneSpec): Scene {
   // 1–2. stuff
   const layout = stuffLayout(rng, H, W);
   const present = [...new Set(layout)].sort((a, b) => a - b);
-  const looks = new Map(present.map((k) => [k, sampleStuffAppearance(rng, k, Math.min(H, W))]));
+  const textureSize = spec.textureSize > 0 ? spec.textureSize : Math.min(H, W);
+  const looks = new Map(
+    present.map((k) => [k, sampleStuffAppearance(rng, k, textureSize, spec.freeHue)]),
+  );
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const k = layout[y * W + x];
@@ -258,7 +271,7 @@ export function renderScene(rng: Rng, spec: SceneSpec): Scene {
   if (rng.next() < 0.3) for (let n = 1 + rng.int(2); n > 0; n--) drawClutter(rgb, label, H, W, rng);
   // 4. things
   const thingLooks = new Map<number, ThingLook>();
-  const count = 1 + rng.int(7);
+  const count = 1 + rng.int(spec.maxThings);
   for (let n = 0; n < count; n++) {
     const t = rng.int(spec.things.length);
     let look = thingLooks.get(t);
@@ -269,7 +282,7 @@ export function renderScene(rng: Rng, spec: SceneSpec): Scene {
     const cov = spec.things[t].make(rng);
     // procedural shapes may take any orientation; glyphs stay roughly upright
     const angle = t < 4 ? Math.PI : 0.4;
-    drawThing(rgb, label, H, W, cov, look, STUFF.length + 1 + t, rng, angle);
+    drawThing(rgb, label, H, W, cov, look, STUFF.length + 1 + t, rng, angle, spec.thingScale);
   }
   // 5. global re-lighting
   const gain = [0, 1, 2].map(() => Math.exp(U(rng, -0.25, 0.25)));

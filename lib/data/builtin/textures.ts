@@ -191,9 +191,19 @@ export const STUFF: readonly StuffDef[] = [
 const U = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng.next();
 
 /** Draws one image's appearance of stuff class `k` (fresh for every image). */
-export function sampleStuffAppearance(rng: Rng, k: number, imageSize: number): StuffAppearance {
+/**
+ * @param textureSize the size in px that texture scales refer to (the image's short side by
+ *   default, so the same scene at 64² has half-size bricks; a fixed 128 keeps them 128²-sized)
+ * @param freeHue probability that the class takes any hue in this image (else near its own)
+ */
+export function sampleStuffAppearance(
+  rng: Rng,
+  k: number,
+  textureSize: number,
+  freeHue = 0.5,
+): StuffAppearance {
   const d = STUFF[k];
-  const natural = rng.next() < 0.5;
+  const natural = rng.next() < 1 - freeHue;
   const hue = natural ? d.hue + U(rng, -0.06, 0.06) : rng.next();
   const sat = U(rng, d.sat[0], d.sat[1]);
   const val = U(rng, d.val[0], d.val[1]);
@@ -209,7 +219,7 @@ export function sampleStuffAppearance(rng: Rng, k: number, imageSize: number): S
   return {
     colA,
     colB,
-    s: (imageSize / 128) * Math.exp(U(rng, Math.log(0.6), Math.log(1.7))),
+    s: (textureSize / 128) * Math.exp(U(rng, Math.log(0.6), Math.log(1.7))),
     cos: Math.cos(angle),
     sin: Math.sin(angle),
     seed: Math.floor(rng.next() * 0x7fffffff),

@@ -1,0 +1,57 @@
+/**
+ * The seed policy of the proxy study (Tables 6 and 7): every variant gets the protocol's base
+ * seeds (3); where two variants of a claim are within two standard deviations of each other
+ * (lib/analysis/welch.ts `needsMoreSeeds`), both get the extra seeds (5 in all) before the
+ * verdicts are drawn. Runs go through `runProxy`, so they are cached and resumable.
+ */
+import {
+  judgeClaims,
+  variantsNeedingMoreSeeds,
+  type Claim,
+  type ClaimResult,
+} from '../analysis/claims.ts';
+import { proxyProtocol, runProxy, type ProxyResult } from './proxy.ts';
+
+export interface StudyResult {
+  /** Finished runs per variant, in seed order. */
+  runs: Record<string, ProxyResult[]>;
+  /** Verdict of each claim whose variants both have runs. */
+  claims: ClaimResult[];
+  /** Variants that were given the extra seeds. */
+  extended: string[];
+}
+
+/**
+ * Train (or reuse) the base seeds of `models`, judge `claims`, add the extra seeds to variants
+ * of close claims (full mode), and judge again.
+ * @param onRun called after each finished or cached run (progress lines in notebooks).
+ */
+export async function runStudy(
+  models: readonly string[],
+  claims: readonly Claim[],
+  opts: { quick: boolean; onRun?: (r: ProxyResult, done: number, total: number) => void },
+): Promise<StudyResult> {
+  const p = proxyProtocol();
+  const mode = opts.quick ? 'quick' : 'full';
+  const runs: Record<string, ProxyResult[]> = Object.fromEntries(models.map((m) => [m, []]));
+  const todo = models.flatMap((m) => p.seeds[mode].map((seed) => ({ m, seed })));
+  let done = 0;
+  const run = async (m: string, seed: number, total: number): Promise<void> => {
+    const r = await runProxy({ model: m, seed, quick: opts.quick });
+    done++;
+    if (r) {
+      runs[m].push(r);
+      opts.onRun?.(r, done, total);
+    }
+  };
+  for (const { m, seed } of todo) await run(m, seed, todo.length);
+  const values = () => Object.fromEntries(models.map((m) => [m, runs[m].map((r) => r.mIoU)]));
+  let judged = judgeClaims(values(), claims);
+  const extended = opts.quick
+    ? []
+    : variantsNeedingMoreSeeds(judged).filter((m) => models.includes(m));
+  const extra = extended.flatMap((m) => p.seeds.extra.map((seed) => ({ m, seed })));
+  for (const { m, seed } of extra) await run(m, seed, todo.length + extra.length);
+  if (extra.length) judged = judgeClaims(values(), claims);
+  return { runs, claims: judged, extended };
+}
