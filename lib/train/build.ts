@@ -1,4 +1,7 @@
-/** Turn a validated RunConfig into what the loop and evaluation need. */
+/**
+ * Turn a validated RunConfig into what the loop and evaluation need: pipelines, datasets (their
+ * class count must agree with model.numClasses) and the model with its `model.init` weights.
+ */
 import type { RunConfig } from '../config/schema.ts';
 import { buildDataset, type DatasetConfig } from '../data/datasets.ts';
 import type { SegDataset } from '../data/dataset.ts';
@@ -10,9 +13,12 @@ import {
 } from '../data/transforms/pipeline.ts';
 import { PHOTOMETRIC_DEFAULTS } from '../data/transforms/photometric.ts';
 import type { InferenceOptions } from '../eval/inference.ts';
-import { createModel } from '../models/registry.ts';
+import { createModel, UnknownModelError } from '../models/registry.ts';
 import type { Segmentor } from '../models/offseg.ts';
-import { loadStateDict, readTorchCheckpoint } from '../io/checkpoint.ts';
+import { summarizeLoadReport, type LoadReport } from '../io/checkpoint.ts';
+import { loadWeightsFile } from '../io/load_weights.ts';
+import type { LoadHints } from '../io/key_diagnosis.ts';
+import { ConfigError } from '../config/compose.ts';
 
 export function trainPipeline(cfg: RunConfig): TrainPipelineConfig {
   const t = cfg.data.train;
@@ -68,22 +74,68 @@ export async function buildDatasets(
   for (const s of which) out[s] = await buildDataset(datasetConfig(cfg, s));
   const n = (out.train ?? out.val)?.classes.length;
   if (n !== undefined && n !== cfg.model.numClasses) {
-    throw new Error(
-      `model.numClasses is ${cfg.model.numClasses} but the dataset has ${n} classes: set model.numClasses to ${n}`,
+    throw new ConfigError(
+      `model.numClasses is ${cfg.model.numClasses} but the ${cfg.data.dataset.type} dataset (data.dataset) has ${n} classes`,
+      `set model.numClasses to ${n} (--cfg-options model.numClasses=${n})`,
     );
   }
   return out;
 }
 
-/** Build the model; load `model.init` weights if the config names any. */
-export function buildModel(cfg: RunConfig): Segmentor {
-  const model = createModel(cfg.model.name, {
-    numClasses: cfg.model.numClasses,
-    seed: cfg.runtime.seed,
-  });
-  if (cfg.model.init) {
-    const ckpt = readTorchCheckpoint(cfg.model.init.checkpoint);
-    loadStateDict(model, ckpt, { addPrefix: cfg.model.init.prefix || undefined, strict: false });
+/** Share of the model tensors in scope a `model.init` load must fill unless the config says. */
+export const INIT_MIN_LOADED = 0.5;
+
+/** The config keys that steer a `model.init` load, for its error messages. */
+const INIT_HINTS: LoadHints = {
+  style: 'config',
+  stripPrefix: 'model.init.stripPrefix',
+  addPrefix: 'model.init.prefix',
+  skipMismatched: 'model.init.skipMismatched',
+  minLoaded: 'model.init.minLoaded',
+  model: 'model.name and model.numClasses',
+};
+
+export interface BuildModelOptions {
+  /** Do not load `model.init` (a resumed run restores every weight from its checkpoint). */
+  skipInit?: boolean;
+  /** Told how the `model.init` load went (report and its one-line summary), to print and log. */
+  onInit?: (report: LoadReport, summary: string) => void;
+}
+
+/**
+ * Build the model the config names and load its `model.init` weights, if any, through
+ * lib/io/load_weights.ts (mmengine key revisions, `skipMismatched`, at least `minLoaded` of the
+ * tensors in scope). Throws ConfigError for an unknown model name and CheckpointError (naming the
+ * config key to change) for weights that do not fit.
+ */
+export function buildModel(cfg: RunConfig, opts: BuildModelOptions = {}): Segmentor {
+  let model: Segmentor;
+  try {
+    model = createModel(cfg.model.name, {
+      numClasses: cfg.model.numClasses,
+      seed: cfg.runtime.seed,
+    });
+  } catch (e) {
+    if (e instanceof UnknownModelError)
+      throw new ConfigError(`model.name: ${e.message}`, 'set model.name to a registered model');
+    throw e;
+  }
+  const init = cfg.model.init;
+  if (init && !opts.skipInit) {
+    try {
+      const report = loadWeightsFile(model, init.checkpoint, {
+        addPrefix: init.prefix || undefined,
+        stripPrefix: init.stripPrefix || undefined,
+        reviseKeys: init.reviseKeys,
+        skipMismatched: init.skipMismatched,
+        minLoaded: init.minLoaded ?? INIT_MIN_LOADED,
+        hints: INIT_HINTS,
+      });
+      opts.onInit?.(report, summarizeLoadReport(report));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
   return model;
 }

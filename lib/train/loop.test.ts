@@ -172,3 +172,78 @@ test('a NaN loss stops training naming the iteration and the last good checkpoin
       /iter_3\.ckpt/.test(e.message),
   );
 });
+
+test('an abort (Ctrl-C) before the first checkpoint saves one there; resuming gives the uninterrupted weights', async () => {
+  const root = await fixture();
+  const cfg = config(root, 4);
+  const a = withInitSeed(1, () => new Tiny());
+  await train(cfg, 'h', tempDir('runI0-'), await deps(root, a));
+
+  const dir = tempDir('runI-');
+  mkdirSync(dir, { recursive: true });
+  const ctl = new AbortController();
+  const b1 = withInitSeed(1, () => new Tiny());
+  const stopped = await train(
+    cfg,
+    'h',
+    dir,
+    await deps(root, b1, {
+      signal: ctl.signal,
+      onIteration: (e) => {
+        if (e.iteration === 2) ctl.abort('SIGINT');
+      },
+    }),
+  );
+  assert.deepEqual(
+    [stopped.iteration, stopped.interrupted, stopped.lastCheckpoint],
+    [2, 'SIGINT', join(dir, 'iter_2.ckpt')],
+  );
+  assert.equal(readLastCheckpoint(dir), join(dir, 'iter_2.ckpt'));
+  const last = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').pop()!;
+  assert.deepEqual(
+    (({ event, reason, iteration }) => ({ event, reason, iteration }))(JSON.parse(last)),
+    { event: 'interrupted', reason: 'SIGINT', iteration: 2 },
+  );
+
+  const b2 = withInitSeed(99, () => new Tiny());
+  const resumed: unknown[] = [];
+  await train(
+    cfg,
+    'h',
+    dir,
+    await deps(root, b2, { onResume: (e) => resumed.push(e) }),
+    readLastCheckpoint(dir),
+  );
+  assert.deepEqual(resumed, [
+    { from: join(dir, 'iter_2.ckpt'), iteration: 2, total: 4, bestMIoU: null },
+  ]);
+  assert.deepEqual(weights(b2), weights(a));
+  assert.deepEqual(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.ckpt'))
+      .sort(),
+    ['iter_3.ckpt', 'iter_4.ckpt'],
+    'the interrupt checkpoint goes once an interval one exists',
+  );
+
+  // Aborted before any step: nothing to save.
+  const early = new AbortController();
+  early.abort('SIGTERM');
+  const dir0 = tempDir('runI2-');
+  mkdirSync(dir0, { recursive: true });
+  const r0 = await train(
+    cfg,
+    'h',
+    dir0,
+    await deps(
+      root,
+      withInitSeed(1, () => new Tiny()),
+      { signal: early.signal },
+    ),
+  );
+  assert.deepEqual([r0.iteration, r0.interrupted, r0.lastCheckpoint], [0, 'SIGTERM', undefined]);
+  assert.deepEqual(
+    readdirSync(dir0).filter((f) => f.endsWith('.ckpt')),
+    [],
+  );
+});

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { rmSync, existsSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import type { RunConfig } from '../config/schema.ts';
 import type { Segmentor } from '../models/offseg.ts';
 import type { SegDataset } from '../data/dataset.ts';
@@ -24,7 +24,7 @@ import { lrAt, type ScheduleConfig } from './schedule.ts';
 import { segCrossEntropy } from './loss.ts';
 import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
 import { loadCheckpoint, saveCheckpoint, writeLastCheckpoint } from './checkpoint.ts';
-import { checkpointName, JsonlLogger } from './run_dir.ts';
+import { checkpointName, JsonlLogger, RunDirError } from './run_dir.ts';
 import { testInference } from './build.ts';
 
 export interface TrainDeps {
@@ -38,6 +38,13 @@ export interface TrainDeps {
   onEval?: (iteration: number, result: IoUResult) => void;
   /** Tests: stop after this many iterations of this call, as if killed (no final checkpoint). */
   stopAfter?: number;
+  /**
+   * Stop cleanly when aborted (the CLI aborts on SIGINT/SIGTERM): at the next iteration boundary,
+   * where model, optimiser and loader agree, write a checkpoint and return with `interrupted`.
+   */
+  signal?: AbortSignal;
+  /** Told where a resumed run starts, before its first iteration. */
+  onResume?: (e: ResumeEvent) => void;
   now?: () => number;
 }
 
@@ -49,10 +56,19 @@ export interface IterationEvent {
   itPerSec: number;
 }
 
+export interface ResumeEvent {
+  from: string;
+  iteration: number;
+  total: number;
+  bestMIoU: number | null;
+}
+
 export interface TrainResult {
   iteration: number;
   lastCheckpoint?: string;
   lastEval?: IoUResult;
+  /** Set when `deps.signal` stopped the run: the abort reason (e.g. 'SIGINT'). */
+  interrupted?: string;
 }
 
 /** Meta stored in every checkpoint: what resume needs besides tensors. */
@@ -138,7 +154,14 @@ export async function train(
     start = meta.iteration;
     bestMIoU = meta.bestMIoU;
     log.log({ event: 'resume', from: resumeFrom, iteration: start });
+    deps.onResume?.({
+      from: resumeFrom,
+      iteration: start,
+      total: cfg.schedule.iterations,
+      bestMIoU,
+    });
   }
+  let checkpointed = start; // the iteration the newest checkpoint holds
 
   const writeCheckpoint = async (iteration: number): Promise<string> => {
     const path = join(workDir, checkpointName(iteration));
@@ -159,6 +182,7 @@ export async function train(
     };
     await saveCheckpoint(path, meta, tensors);
     writeLastCheckpoint(workDir, checkpointName(iteration));
+    checkpointed = iteration;
     pruneCheckpoints(workDir, iteration, cfg);
     log.log({ event: 'checkpoint', iteration, path });
     return path;
@@ -193,6 +217,21 @@ export async function train(
   for (let it = start; it < cfg.schedule.iterations; it++) {
     if (deps.stopAfter !== undefined && done >= deps.stopAfter) {
       return { iteration: it, lastCheckpoint, lastEval };
+    }
+    // 0. an abort (Ctrl-C) stops here, between steps, with a checkpoint of the steps done
+    if (deps.signal) {
+      await new Promise((resolve) => setImmediate(resolve)); // let a pending signal be delivered
+      if (deps.signal.aborted) {
+        const reason = String(deps.signal.reason ?? 'aborted');
+        if (it > checkpointed) lastCheckpoint = await writeCheckpoint(it);
+        log.log({
+          event: 'interrupted',
+          reason,
+          iteration: it,
+          checkpoint: lastCheckpoint ?? null,
+        });
+        return { iteration: it, lastCheckpoint, lastEval, interrupted: reason };
+      }
     }
     // 1. learning rate for this step (per group: base × mult through the schedule)
     const lrFn = (base: number) => lrAt(it, base, sched);
@@ -274,18 +313,26 @@ export function restore(
 ): CheckpointMeta {
   const { meta, tensors } = loadCheckpoint<CheckpointMeta>(path);
   if (meta.format !== 'offseg-ts/train-v1')
-    throw new Error(`${path}: not an offseg-ts training checkpoint`);
+    throw new RunDirError(
+      `${path}: not an offseg-ts training checkpoint`,
+      'resume a work dir written by offseg train',
+    );
   if (
     meta.config.model.name !== cfg.model.name ||
     meta.config.model.numClasses !== cfg.model.numClasses
   ) {
-    throw new Error(
+    throw new RunDirError(
       `${path} was written for ${meta.config.model.name} (K=${meta.config.model.numClasses}), not ${cfg.model.name} (K=${cfg.model.numClasses})`,
+      'resume with the config that started the run (config.json in the work dir), or choose another --work-dir',
     );
   }
   const assign = (key: string, v: tf.Variable) => {
     const t = tensors.get(key);
-    if (!t) throw new Error(`${path}: missing tensor ${key}`);
+    if (!t)
+      throw new RunDirError(
+        `${path}: missing tensor ${key}`,
+        'the checkpoint is incomplete or from another model: resume from an earlier one',
+      );
     v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
   };
   for (const e of [...model.namedParameters(), ...model.namedBuffers()])
@@ -299,14 +346,19 @@ export function restore(
   return meta;
 }
 
-/** Keep the newest `keepCheckpoints` interval checkpoints (the final one is always kept). */
+/**
+ * Keep the newest `keepCheckpoints` interval checkpoints (the final one is always kept); a
+ * checkpoint written on an interrupt (off the interval) goes once a newer interval one exists.
+ */
 function pruneCheckpoints(workDir: string, current: number, cfg: RunConfig): void {
   const keep = cfg.runtime.keepCheckpoints;
-  if (keep === 0) return;
   const interval = cfg.runtime.checkpointInterval;
-  for (let it = current - keep * interval; it > 0; it -= interval) {
-    const p = join(workDir, checkpointName(it));
-    if (existsSync(p)) rmSync(p);
-    else break;
+  if (current % interval !== 0) return;
+  for (const f of readdirSync(workDir)) {
+    const m = /^iter_(\d+)\.ckpt$/.exec(f);
+    const it = m ? Number(m[1]) : NaN;
+    if (!(it < current)) continue;
+    const offInterval = it % interval !== 0;
+    if (offInterval || (keep > 0 && it <= current - keep * interval)) rmSync(join(workDir, f));
   }
 }
