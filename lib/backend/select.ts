@@ -78,6 +78,17 @@ function gpuVisible(): boolean {
   return existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
 }
 
+/**
+ * tfjs-backend-cpu prints an "install our node backend" banner to stderr the first time it holds
+ * a tensor in Node. The native backend is tried above (and fails offline), so on every command the
+ * banner is only noise: mark the cpu backend as already used. Its own `firstUse` flag is the one
+ * the banner checks (tfjs-backend-cpu `backend_cpu.ts`, `write`).
+ */
+function silenceCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as (tf.KernelBackend & { firstUse?: boolean }) | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
 /** Choose and initialise a backend. Idempotent: a second call returns the first choice. */
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendInfo> {
   if (current) return current;
@@ -118,6 +129,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendIn
       continue;
     }
     await tf.ready();
+    silenceCpuBanner();
     current = { name, tfBackend: tf.getBackend(), threads, simd, skipped };
     if (opts.log ?? true) process.stderr.write(`[offseg] backend: ${describeBackend(current)}\n`);
     return current;

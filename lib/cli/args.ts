@@ -4,9 +4,33 @@ import { UserError } from './errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/**
+ * `--classes -5`: node's parseArgs takes `-5` for an option and fails with its own message about
+ * ambiguity. A negative number after a string option is its value, so join the two
+ * (`--classes=-5`) and let the option's own check say what is wrong with it.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
+/** Parse `argv` against `options` (strict: unknown flags are UserErrors). */
 export function parse(argv: string[], options: Options) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
+    return parseArgs({
+      args: joinNegativeValues(argv, options),
+      options,
+      allowPositionals: false,
+      strict: true,
+    }).values;
   } catch (e) {
     throw new UserError(`${(e as Error).message}`);
   }

@@ -40,10 +40,11 @@ test('parameter counts of the built models equal the official ones exactly', () 
   }
 });
 
-test('offseg params --json prints {model, classes, params}', () => {
+test('offseg params --json prints {model, classes, params} and nothing else', () => {
   const r = offseg('params', '--model', 'offseg-b', '--classes', '19', '--json');
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(JSON.parse(r.out), { model: 'offseg-b', classes: 19, params: 12887935 });
+  assert.equal(r.err, '', 'nothing on stderr (no tfjs "install our node backend" banner)');
 });
 
 test('offseg forward reproduces the official logits from an NCHW .npy', async () => {

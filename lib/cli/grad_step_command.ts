@@ -27,6 +27,7 @@ import { segCrossEntropy } from '../train/loss.ts';
 import { intOption, parse, requireString } from './args.ts';
 import { UserError } from './errors.ts';
 import { loadModel, requireFiles } from './model_commands.ts';
+import { weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
 import type { Command } from './commands.ts';
 
 export const gradStepCommand: Command = {
@@ -34,12 +35,13 @@ export const gradStepCommand: Command = {
   help: [
     '  --model NAME         model name',
     '  --classes K          number of classes',
-    '  --checkpoint F.pth   official (mmseg) or offseg-ts checkpoint',
+    '  --checkpoint F       official (mmseg) or exported .pth, or an offseg-ts .ckpt',
     '  --input IN.npy       float32 (B, 3, H, W), already normalised; H, W divisible by 32',
     '  --labels L.npy       integer (B, H, W) class indices, 255 = ignore (int64/int32/uint8)',
     '  --out DIR            new or empty folder for loss.json, grad_<key>.npy, BN buffers',
     '  --grad-checkpoint    recompute activations in the backward pass (same gradients)',
     '  --backend NAME       auto | wasm | cpu | tensorflow | tensorflow-gpu',
+    ...WEIGHT_FLAGS_HELP,
   ].join('\n'),
   async run(argv) {
     const v = parse(argv, {
@@ -51,6 +53,7 @@ export const gradStepCommand: Command = {
       out: { type: 'string' },
       'grad-checkpoint': { type: 'boolean' },
       backend: { type: 'string' },
+      ...WEIGHT_FLAGS,
     });
     const name = requireString(v.model, 'model');
     const classes = intOption(v.classes, 'classes');
@@ -80,7 +83,7 @@ export const gradStepCommand: Command = {
       );
     }
     const info = await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
-    const model = loadModel(name, classes, ckptPath);
+    const model = loadModel(name, classes, ckptPath, weightOptions(v, '--model/--classes'));
     if (h % model.sizeDivisor || w % model.sizeDivisor) {
       throw new UserError(`${inPath}: H and W must be divisible by ${model.sizeDivisor}`);
     }

@@ -3,7 +3,7 @@
  *   offseg params  --model NAME --classes K [--json]
  *   offseg forward --model NAME --classes K --checkpoint F.pth --input IN.npy --output OUT.npy
  */
-import { UserError } from './errors.ts';
+import { formatUserError, isUserError, UserError } from './errors.ts';
 import { COMMANDS } from './commands.ts';
 
 function usage(): string {
@@ -26,32 +26,18 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
-/** Errors about the user's input (files, configs, data): a message, no stack trace, exit 2. */
-const USER_ERRORS = new Set([
-  'UserError',
-  'CheckpointError',
-  'DatasetError',
-  'ConfigError',
-  'RunDirError',
-  'TrainingDivergedError',
-  'PngFormatError',
-]);
-
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
-  const err = e as Error & { exitCode?: number };
-  if (
-    e instanceof UserError ||
-    USER_ERRORS.has(err.name) ||
-    (err as { fix?: string }).fix !== undefined
-  ) {
-    process.stderr.write(`offseg: ${err.message}\n`);
-    process.exitCode = err.exitCode ?? 2;
+  if (isUserError(e)) {
+    process.stderr.write(formatUserError(e));
+    process.exitCode = e.exitCode ?? 2;
   } else if (process.env.OFFSEG_DEBUG) {
     throw e;
   } else {
-    process.stderr.write(`offseg: ${err.message}\n(set OFFSEG_DEBUG=1 for a stack trace)\n`);
+    process.stderr.write(
+      `offseg: ${(e as Error).message}\n(set OFFSEG_DEBUG=1 for a stack trace)\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -6,7 +6,8 @@ import { createModel, UnknownModelError } from '../models/registry.ts';
 import type { Segmentor } from '../models/offseg.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { npyToTensor } from '../io/tensor_npy.ts';
-import { loadStateDict, readTorchCheckpoint } from '../io/checkpoint.ts';
+import type { WeightLoadOptions } from '../io/load_weights.ts';
+import { loadAndReport, weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
 import { parse, intOption, requireString } from './args.ts';
 import { UserError } from './errors.ts';
 import type { Command } from './commands.ts';
@@ -21,17 +22,23 @@ export function buildModel(name: string, numClasses: number, seed = 0): Segmento
 }
 
 /**
- * Build `name` with K classes and load a checkpoint into it (strict about missing parameters,
- * tolerant of unused extras). Throws a UserError naming the file when it does not fit.
+ * Build `name` with K classes and load a checkpoint (.pth or .ckpt) into it through
+ * lib/io/load_weights.ts: every model tensor must load (unless `opts` relaxes it), unused extras
+ * are listed, the summary goes to stderr. Throws a CheckpointError naming the file, the likely
+ * cause and the flag that fixes it.
  */
-export function loadModel(name: string, numClasses: number, ckptPath: string): Segmentor {
+export function loadModel(
+  name: string,
+  numClasses: number,
+  ckptPath: string,
+  opts: WeightLoadOptions = weightOptions({}, '--model/--classes'),
+): Segmentor {
   const model = buildModel(name, numClasses);
-  const report = loadStateDict(model, readTorchCheckpoint(ckptPath), { strict: false });
-  if (report.missing.length) {
+  try {
+    loadAndReport(model, ckptPath, opts);
+  } catch (e) {
     model.dispose();
-    throw new UserError(
-      `${ckptPath} does not fit ${name}: ${report.missing.length} parameters missing (e.g. ${report.missing.slice(0, 3).join(', ')})`,
-    );
+    throw e;
   }
   return model;
 }
@@ -71,10 +78,11 @@ export const forwardCommand: Command = {
   help: [
     '  --model NAME         model name',
     '  --classes K          number of classes',
-    '  --checkpoint F.pth   official (mmseg) or offseg-ts checkpoint',
+    '  --checkpoint F       official (mmseg) or exported .pth, or an offseg-ts .ckpt',
     '  --input IN.npy       float32 (1|B, 3, H, W), already normalised; H, W divisible by 32',
     '  --output OUT.npy     logits (B, K, H/s, W/s) before any resize',
     '  --backend NAME       auto | wasm | cpu | tensorflow | tensorflow-gpu',
+    ...WEIGHT_FLAGS_HELP,
   ].join('\n'),
   async run(argv) {
     const v = parse(argv, {
@@ -84,6 +92,7 @@ export const forwardCommand: Command = {
       input: { type: 'string' },
       output: { type: 'string' },
       backend: { type: 'string' },
+      ...WEIGHT_FLAGS,
     });
     const name = requireString(v.model, 'model');
     const classes = intOption(v.classes, 'classes');
@@ -95,7 +104,7 @@ export const forwardCommand: Command = {
       [inPath, 'input'],
     ]);
     await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
-    const model = loadModel(name, classes, ckptPath);
+    const model = loadModel(name, classes, ckptPath, weightOptions(v, '--model/--classes'));
     const arr = readNpy(inPath);
     if (arr.dtype !== '<f4' || arr.shape.length !== 4 || arr.shape[1] !== 3) {
       throw new UserError(

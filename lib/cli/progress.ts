@@ -6,8 +6,26 @@ export interface Progress {
   stop(): void;
 }
 
-export function progressBar(total: number, label: string, fieldsFormat = ''): Progress {
-  if (process.stderr.isTTY) {
+export interface ProgressOptions {
+  /**
+   * Where the count starts (a resumed run starts at its checkpoint's iteration): the rate, and so
+   * the ETA, counts only the steps done since.
+   */
+  start?: number;
+  /** Tests: clock in ms, output sink and whether it is a terminal. */
+  now?: () => number;
+  write?: (line: string) => void;
+  tty?: boolean;
+}
+
+export function progressBar(
+  total: number,
+  label: string,
+  fieldsFormat = '',
+  opts: ProgressOptions = {},
+): Progress {
+  const start = opts.start ?? 0;
+  if (opts.tty ?? process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         format: `${label} |{bar}| {value}/{total} ${fieldsFormat} | ETA {eta_formatted}`,
@@ -17,21 +35,23 @@ export function progressBar(total: number, label: string, fieldsFormat = ''): Pr
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(total, 0, {});
+    bar.start(total, start, {});
     return { update: (v, f) => bar.update(v, f ?? {}), stop: () => bar.stop() };
   }
-  const t0 = Date.now();
-  let lastPrint = 0;
+  const now = opts.now ?? Date.now;
+  const write = opts.write ?? ((line: string) => process.stderr.write(line));
+  const t0 = now();
+  let lastPrint = -Infinity;
   return {
     update(v, f) {
-      const now = Date.now();
-      if (now - lastPrint < 5000 && v < total) return;
-      lastPrint = now;
-      const rate = v / Math.max((now - t0) / 1000, 1e-9);
-      const eta = rate > 0 ? Math.round((total - v) / rate) : NaN;
+      const t = now();
+      if (t - lastPrint < 5000 && v < total) return;
+      lastPrint = t;
+      const rate = (v - start) / Math.max((t - t0) / 1000, 1e-9);
+      const eta = rate > 0 ? `${Math.round((total - v) / rate)}s` : '?';
       let fields = fieldsFormat;
       for (const [k, val] of Object.entries(f ?? {})) fields = fields.replace(`{${k}}`, val);
-      process.stderr.write(`${label} ${v}/${total} ${fields} | ETA ${eta}s\n`);
+      write(`${label} ${v}/${total} ${fields} | ETA ${eta}\n`);
     },
     stop() {},
   };

@@ -1,21 +1,29 @@
 /** `offseg train` and `offseg eval`. */
-import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { selectBackend, describeBackend, type BackendName } from '../backend/select.ts';
-import { loadConfig } from '../config/compose.ts';
+import { loadConfig, type LoadedConfig } from '../config/compose.ts';
 import type { RunConfig } from '../config/schema.ts';
 import { buildDatasets, buildModel, testPipeline, trainPipeline } from '../train/build.ts';
-import { train } from '../train/loop.ts';
-import { gitCommit, prepareRunDir, writeJson } from '../train/run_dir.ts';
-import { loadCheckpoint } from '../train/checkpoint.ts';
-import { exportPth, loadStateDict, readTorchCheckpoint } from '../io/checkpoint.ts';
+import { train, type TrainResult } from '../train/loop.ts';
+import {
+  checkpointName,
+  checkRunDir,
+  createRunDir,
+  gitCommit,
+  JsonlLogger,
+  writeJson,
+} from '../train/run_dir.ts';
+import { exportPth, summarizeLoadReport, type LoadReport } from '../io/checkpoint.ts';
+import type { WeightLoadOptions } from '../io/load_weights.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { formatClassTable, formatSummaryTable, type IoUResult } from '../eval/iou_metric.ts';
 import type { Segmentor } from '../models/offseg.ts';
 import { parse, requireString, intOption, splitCfgOptions } from './args.ts';
 import { UserError } from './errors.ts';
-import { progressBar } from './progress.ts';
+import { progressBar, type Progress } from './progress.ts';
+import { handleInterrupts, SIGNAL_EXIT_CODES, type StopSignal } from './interrupt.ts';
+import { loadAndReport, weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
 import type { Command } from './commands.ts';
 
 const COMMON = {
@@ -46,29 +54,26 @@ export function printResult(r: IoUResult): void {
   console.log(formatSummaryTable(r));
 }
 
-/** Load weights from an official/exported .pth or an offseg-ts training checkpoint (.ckpt). */
-export function loadWeights(model: Segmentor, path: string): string {
-  if (!existsSync(path)) throw new UserError(`checkpoint not found: ${path}`);
-  if (path.endsWith('.ckpt')) {
-    const { tensors } = loadCheckpoint(path);
-    for (const e of [...model.namedParameters(), ...model.namedBuffers()]) {
-      const t = tensors.get(`model.${e.key}`);
-      if (!t)
-        throw new UserError(
-          `${path} has no tensor for ${e.key}: was it written for another model?`,
-        );
-      e.variable.assign(t.dtype === e.variable.dtype ? t : tf.cast(t, e.variable.dtype));
-    }
-    for (const t of tensors.values()) t.dispose();
-    return 'offseg-ts checkpoint';
-  }
-  const report = loadStateDict(model, readTorchCheckpoint(path), { strict: false });
-  if (report.missing.length) {
-    throw new UserError(
-      `${path} does not fit the model: ${report.missing.length} keys missing (e.g. ${report.missing.slice(0, 3).join(', ')})`,
-    );
-  }
-  return `PyTorch checkpoint (${report.loaded.length} tensors, ${report.unexpected.length} unused)`;
+/**
+ * Load weights from an official/exported .pth or an offseg-ts training checkpoint (.ckpt) into a
+ * model built from a config: every model tensor must load unless `opts` relaxes it (see
+ * lib/io/load_weights.ts). Prints and returns the one-line summary.
+ */
+export function loadWeights(
+  model: Segmentor,
+  path: string,
+  opts: WeightLoadOptions = weightOptions({}, CONFIG_MODEL),
+): string {
+  return summarizeLoadReport(loadAndReport(model, path, opts));
+}
+
+/** How the config names the model, for load errors. */
+const CONFIG_MODEL = "the config's model.name and model.numClasses";
+
+/** Print where `data.dataset.dataRoot` came from when an environment variable set it. */
+function announceDataRoot(loaded: LoadedConfig): void {
+  const env = loaded.dataRootFromEnv;
+  if (env) process.stderr.write(`[offseg] dataset folder from ${env.variable}: ${env.value}\n`);
 }
 
 export const trainCommand: Command = {
@@ -77,8 +82,12 @@ export const trainCommand: Command = {
     '  --config FILE          experiment config (configs/…)',
     '  --work-dir DIR         run folder (default work_dirs/<config name>)',
     '  --resume               continue the run in --work-dir from its last checkpoint',
+    '  --skip-mismatched      model.init: load the tensors whose shapes fit (fine-tuning to new K)',
     '  --cfg-options k=v …    override config keys, e.g. schedule.iterations=100',
     '  --backend NAME         auto | wasm | cpu | tensorflow | tensorflow-gpu',
+    '  Dataset folders: OFFSEG_ADE20K_ROOT, OFFSEG_CITYSCAPES_ROOT, OFFSEG_COCO_STUFF164K_ROOT,',
+    '  OFFSEG_PASCAL_CONTEXT59_ROOT replace data.dataset.dataRoot (--cfg-options wins).',
+    '  Ctrl-C (SIGINT) or SIGTERM: stops after the current iteration with a checkpoint.',
   ].join('\n'),
   async run(rawArgv) {
     const { argv, overrides } = splitCfgOptions(rawArgv);
@@ -86,88 +95,178 @@ export const trainCommand: Command = {
       ...COMMON,
       'work-dir': { type: 'string' },
       resume: { type: 'boolean' },
+      'skip-mismatched': { type: 'boolean' },
     });
-    const { config: cfg, hash } = loadConfig(requireString(v.config, 'config'), overrides);
+    const configPath = requireString(v.config, 'config');
+    const skip = v['skip-mismatched'] ? ['model.init.skipMismatched=true'] : [];
+    const loaded = loadConfig(configPath, [...overrides, ...skip], { env: process.env });
+    const { config: cfg, hash } = loaded;
+    if (skip.length && !cfg.model.init)
+      throw new UserError(
+        `--skip-mismatched applies to model.init weights, and ${configPath} has none`,
+        2,
+        'set model.init.checkpoint (--cfg-options model.init.checkpoint=FILE) or drop the flag',
+      );
+    announceDataRoot(loaded);
     const workDir =
       (v['work-dir'] as string | undefined) ??
-      join('work_dirs', cfg.name ?? basename(String(v.config), '.json'));
-    const { lastCheckpoint } = prepareRunDir(workDir, Boolean(v.resume));
-    const backend = await selectBackend({
-      prefer: (v.backend as BackendName | undefined) ?? 'auto',
-    });
-    if (!lastCheckpoint) {
-      writeJson(join(workDir, 'config.json'), cfg);
-      writeJson(join(workDir, 'run.json'), {
-        config: String(v.config),
-        configHash: hash,
-        seed: cfg.runtime.seed,
-        gitCommit: gitCommit(),
-        backend: describeBackend(backend),
-        node: process.version,
-        started: new Date().toISOString(),
+      join('work_dirs', cfg.name ?? basename(configPath, '.json'));
+    const resume = Boolean(v.resume);
+    // Nothing is written to the work dir until the datasets and the model are built.
+    const { lastCheckpoint } = checkRunDir(workDir, resume);
+    const status: { iteration: number; lastCheckpoint?: string } = { iteration: 0, lastCheckpoint };
+    const interrupts = handleInterrupts({ workDir, status: () => status });
+    try {
+      const backend = await selectBackend({
+        prefer: (v.backend as BackendName | undefined) ?? 'auto',
       });
+      const { train: trainSet, val: valSet } = await buildDatasets(cfg);
+      let init: { report: LoadReport; summary: string } | undefined;
+      const model = buildModel(cfg, {
+        skipInit: Boolean(lastCheckpoint),
+        onInit: (report, summary) => {
+          init = { report, summary };
+          process.stderr.write(`[offseg] model.init ${cfg.model.init?.checkpoint}: ${summary}\n`);
+        },
+      });
+      interrupts.trainingStarted();
+      createRunDir(workDir);
+      if (!lastCheckpoint) {
+        writeJson(join(workDir, 'config.json'), cfg);
+        writeJson(join(workDir, 'run.json'), {
+          config: configPath,
+          configHash: hash,
+          seed: cfg.runtime.seed,
+          gitCommit: gitCommit(),
+          backend: describeBackend(backend),
+          node: process.version,
+          started: new Date().toISOString(),
+          ...(loaded.dataRootFromEnv ? { dataRootFrom: loaded.dataRootFromEnv.variable } : {}),
+          ...(init
+            ? { init: initRecord(cfg.model.init?.checkpoint, init.report, init.summary) }
+            : {}),
+        });
+        if (init)
+          new JsonlLogger(join(workDir, 'log.jsonl')).log({
+            event: 'load',
+            ...initRecord(cfg.model.init?.checkpoint, init.report, init.summary),
+          });
+      }
+      process.stderr.write(
+        `[offseg] ${cfg.model.name}: ${(model.numParams() / 1e6).toFixed(2)} M params; ${trainSet!.length} train / ${valSet!.length} val images; work dir ${workDir}\n`,
+      );
+      let bar: Progress | undefined;
+      let startAt = 0;
+      const result = await train(
+        cfg,
+        hash,
+        workDir,
+        {
+          model,
+          trainSet: trainSet!,
+          valSet,
+          trainPipeline: trainPipeline(cfg),
+          testPipeline: testPipeline(cfg),
+          signal: interrupts.signal,
+          onResume: (e) => {
+            startAt = status.iteration = e.iteration;
+            process.stderr.write(
+              `[offseg] resuming from ${e.from}: iteration ${e.iteration} of ${e.total}` +
+                (e.bestMIoU === null ? '' : `, best mIoU so far ${e.bestMIoU}`) +
+                '\n',
+            );
+          },
+          onIteration: (e) => {
+            bar ??= progressBar(cfg.schedule.iterations, 'train', TRAIN_FIELDS, { start: startAt });
+            bar.update(e.iteration, {
+              loss: e.loss.toFixed(4),
+              lr: e.lr.toExponential(2),
+              speed: e.itPerSec.toFixed(2),
+            });
+            status.iteration = e.iteration;
+            if (e.iteration % cfg.runtime.checkpointInterval === 0 || e.iteration === e.total)
+              status.lastCheckpoint = join(workDir, checkpointName(e.iteration));
+          },
+          onEval: (it, r) =>
+            process.stderr.write(
+              `\n[offseg] iteration ${it}: mIoU ${r.reported.mIoU} aAcc ${r.reported.aAcc} mAcc ${r.reported.mAcc}\n`,
+            ),
+        },
+        lastCheckpoint,
+      );
+      bar?.stop();
+      if (result.interrupted) return reportInterrupt(result, cfg, configPath, workDir);
+      exportPth(model, join(workDir, 'final.pth'), {
+        config: JSON.stringify(cfg),
+        iteration: result.iteration,
+      });
+      if (result.lastEval) {
+        printResult(result.lastEval);
+        writeJson(join(workDir, 'final_eval.json'), resultJson(result.lastEval));
+      }
+      process.stderr.write(
+        `[offseg] done: ${join(workDir, 'final.pth')} (PyTorch-loadable weights)\n`,
+      );
+      return 0;
+    } finally {
+      interrupts.dispose();
     }
-    const { train: trainSet, val: valSet } = await buildDatasets(cfg);
-    const model = buildModel(cfg);
-    process.stderr.write(
-      `[offseg] ${cfg.model.name}: ${(model.numParams() / 1e6).toFixed(2)} M params; ${trainSet!.length} train / ${valSet!.length} val images; work dir ${workDir}\n`,
-    );
-    const bar = progressBar(
-      cfg.schedule.iterations,
-      'train',
-      'loss {loss} | lr {lr} | {speed} it/s',
-    );
-    const result = await train(
-      cfg,
-      hash,
-      workDir,
-      {
-        model,
-        trainSet: trainSet!,
-        valSet,
-        trainPipeline: trainPipeline(cfg),
-        testPipeline: testPipeline(cfg),
-        onIteration: (e) =>
-          bar.update(e.iteration, {
-            loss: e.loss.toFixed(4),
-            lr: e.lr.toExponential(2),
-            speed: e.itPerSec.toFixed(2),
-          }),
-        onEval: (it, r) =>
-          process.stderr.write(
-            `\n[offseg] iteration ${it}: mIoU ${r.reported.mIoU} aAcc ${r.reported.aAcc} mAcc ${r.reported.mAcc}\n`,
-          ),
-      },
-      lastCheckpoint,
-    );
-    bar.stop();
-    exportPth(model, join(workDir, 'final.pth'), {
-      config: JSON.stringify(cfg),
-      iteration: result.iteration,
-    });
-    if (result.lastEval) {
-      printResult(result.lastEval);
-      writeJson(join(workDir, 'final_eval.json'), resultJson(result.lastEval));
-    }
-    process.stderr.write(
-      `[offseg] done: ${join(workDir, 'final.pth')} (PyTorch-loadable weights)\n`,
-    );
-    return 0;
   },
 };
 
+const TRAIN_FIELDS = 'loss {loss} | lr {lr} | {speed} it/s';
+
+/** What run.json and log.jsonl keep of a model.init load. */
+function initRecord(checkpoint: string | undefined, r: LoadReport, summary: string) {
+  return {
+    checkpoint,
+    weightsKey: r.weightsKey ?? null,
+    loaded: r.loaded.length,
+    missing: r.missing.length,
+    unexpected: r.unexpected.length,
+    skipped: r.skipped.map((m) => m.key),
+    summary,
+  };
+}
+
+/** Say where an interrupted run stopped and how to continue it; the shell's exit code. */
+function reportInterrupt(
+  result: TrainResult,
+  cfg: RunConfig,
+  configPath: string,
+  workDir: string,
+): number {
+  const sig = result.interrupted as StopSignal;
+  const where = `at iteration ${result.iteration} of ${cfg.schedule.iterations}`;
+  if (result.lastCheckpoint)
+    process.stderr.write(
+      `[offseg] interrupted (${sig}) ${where}; last checkpoint ${result.lastCheckpoint}\n` +
+        `  continue with: offseg train --config ${configPath} --work-dir ${workDir} --resume\n`,
+    );
+  else
+    process.stderr.write(
+      `[offseg] interrupted (${sig}) ${where}, before any step: no checkpoint; run the same command again to start afresh\n`,
+    );
+  return SIGNAL_EXIT_CODES[sig] ?? 130;
+}
+
+/**
+ * Evaluate `checkpoint` on the config's validation split (at most `limit` images). `weights`
+ * relaxes the load (e.g. `--skip-mismatched`); by default every model tensor must load.
+ */
 export async function runEval(
   cfg: RunConfig,
   checkpoint: string,
   limit?: number,
+  weights: WeightLoadOptions = weightOptions({}, CONFIG_MODEL),
 ): Promise<IoUResult> {
   const { val } = await buildDatasets(cfg, ['val']);
-  const model = buildModel(cfg);
-  const how = loadWeights(model, checkpoint);
-  process.stderr.write(
-    `[offseg] ${cfg.model.name} weights from ${checkpoint} (${how}); ${val!.length} images\n`,
-  );
+  const model = buildModel(cfg, { skipInit: true });
+  loadWeights(model, checkpoint, weights);
   const total = Math.min(val!.length, limit || cfg.data.test.maxImages || Infinity);
+  process.stderr.write(
+    `[offseg] ${cfg.model.name}: evaluating ${total === val!.length ? `all ${total}` : `${total} of ${val!.length}`} validation images\n`,
+  );
   const bar = progressBar(total, 'eval');
   const t = cfg.data.test;
   const r = await evaluate(model, val!, {
@@ -194,6 +293,8 @@ export const evalCommand: Command = {
     '  --limit N              score only the first N images',
     '  --out FILE             also write the JSON result to FILE',
     '  --cfg-options k=v …    override config keys',
+    ...WEIGHT_FLAGS_HELP,
+    '  Dataset folders: OFFSEG_<DATASET>_ROOT as for train.',
   ].join('\n'),
   async run(rawArgv) {
     const { argv, overrides } = splitCfgOptions(rawArgv);
@@ -203,11 +304,19 @@ export const evalCommand: Command = {
       json: { type: 'boolean' },
       limit: { type: 'string' },
       out: { type: 'string' },
+      ...WEIGHT_FLAGS,
     });
-    const { config: cfg } = loadConfig(requireString(v.config, 'config'), overrides);
+    const loaded = loadConfig(requireString(v.config, 'config'), overrides, { env: process.env });
+    const cfg = loaded.config;
+    announceDataRoot(loaded);
     await selectBackend({ prefer: (v.backend as BackendName | undefined) ?? 'auto', log: !v.json });
     const limit = v.limit === undefined ? undefined : intOption(v.limit, 'limit');
-    const r = await runEval(cfg, requireString(v.checkpoint, 'checkpoint'), limit);
+    const r = await runEval(
+      cfg,
+      requireString(v.checkpoint, 'checkpoint'),
+      limit,
+      weightOptions(v, CONFIG_MODEL),
+    );
     const json = resultJson(r);
     if (v.out) {
       mkdirSync(join(String(v.out), '..'), { recursive: true });
