@@ -1,5 +1,6 @@
 /** Activations not in tfjs-core (GELU) and traced softmax. */
 import * as tf from '@tensorflow/tfjs-core';
+import { asComposite } from './composite.ts';
 
 const INV_SQRT2 = Math.SQRT1_2;
 
@@ -9,13 +10,15 @@ const GELU_KERNEL = 'OffsegGelu';
 /**
  * Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as torch.nn.GELU() (not the tanh form). On a
  * backend with the fused kernel (WASM) it is one pass with its own gradient; elsewhere it is
- * composed from tfjs ops.
+ * composed from tfjs ops. Either way the ONNX exporter records one GELU (./composite.ts).
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (x.dtype === 'float32' && tf.getKernel(GELU_KERNEL, tf.getBackend())) {
-    return tf.engine().runKernel(GELU_KERNEL, { x }) as T;
-  }
-  return geluComposite(x);
+  return asComposite({ kind: 'gelu' }, [x], () => {
+    if (x.dtype === 'float32' && tf.getKernel(GELU_KERNEL, tf.getBackend())) {
+      return tf.engine().runKernel(GELU_KERNEL, { x }) as T;
+    }
+    return geluComposite(x);
+  });
 }
 
 /** GELU from tfjs ops (any backend); the reference for the fused kernel. */

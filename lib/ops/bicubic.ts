@@ -12,10 +12,12 @@
  * (t = 0 gives weights 0, 1, 0, 0 exactly).
  *
  * Weights are computed in float32 arithmetic (Math.fround at each step) like torch's CPU kernel.
+ * The ONNX exporter records the resize as one Resize node (./composite.ts).
  * fvcore/mmengine do not count bicubic upsampling, so the op is recorded with 0 MACs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { numel, recordOp } from './trace.ts';
+import { asComposite } from './composite.ts';
 
 /** Torch's cubic-convolution coefficient (`get_cubic_upsample_coefficients`). */
 export const CUBIC_A = -0.75;
@@ -102,7 +104,20 @@ export function resizeBicubicLast2<T extends tf.Tensor>(
   const [nt, mt] = x.shape.slice(-2);
   const [n, m] = size;
   recordOp('upsample_bicubic', 0, scope, [x.shape, [...lead, n, m]]);
-  if (n === nt && m === mt) return tf.clone(x);
+  return asComposite({ kind: 'resize_bicubic', size: [n, m] }, [x], () =>
+    n === nt && m === mt ? tf.clone(x) : bicubicProducts(x, size, mats),
+  );
+}
+
+/** The resize as W_r·x·W_cᵀ (sizes differ on at least one axis). */
+function bicubicProducts<T extends tf.Tensor>(
+  x: T,
+  size: [number, number],
+  mats: BicubicMatrices,
+): T {
+  const lead = x.shape.slice(0, -2);
+  const [nt, mt] = x.shape.slice(-2);
+  const [n, m] = size;
   return tf.tidy(() => {
     const wr = n === nt ? undefined : (mats.rows ?? bicubicMatrixTensor(n, nt));
     const wc = m === mt ? undefined : (mats.cols ?? bicubicMatrixTensor(m, mt));
