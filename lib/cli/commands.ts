@@ -3,6 +3,7 @@ import { paramsCommand, forwardCommand } from './model_commands.ts';
 import { flopsCommand } from './flops_command.ts';
 import { trainCommand, evalCommand } from './train_commands.ts';
 import { gradStepCommand } from './grad_step_command.ts';
+import { exportCommand } from './export_command.ts';
 
 export interface Command {
   summary: string;
@@ -17,4 +18,5 @@ export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   'grad-step': gradStepCommand,
+  export: exportCommand,
 };
