@@ -6,17 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { expectParity, fixtureFile, useBackend } from '../../test/helpers/parity.ts';
-import { readNpy } from '../io/npy.ts';
+import {
+  expectParity,
+  fixtureFile,
+  preprocessFixtureImage,
+  useBackend,
+} from '../../test/helpers/parity.ts';
 import { readNpyNhwc, nhwcToNchw } from '../io/tensor_npy.ts';
 import { readTorchCheckpoint, loadStateDict } from '../io/checkpoint.ts';
 import { createModel } from './registry.ts';
 import type { OffSeg } from './offseg.ts';
 
 await useBackend();
-
-const MEAN = [123.675, 116.28, 103.53];
-const STD = [58.395, 57.12, 57.375];
 
 function build(): OffSeg {
   const model = createModel('offseg-t', { numClasses: 150 }) as OffSeg;
@@ -29,20 +30,8 @@ function build(): OffSeg {
   return model.eval();
 }
 
-/** mmseg's SegDataPreProcessor in float32: (RGB − mean) / std, HWC uint8 → [1,H,W,3]. */
-function preprocess(file: string): tf.Tensor4D {
-  const img = readNpy(fixtureFile('offseg_t', file));
-  const [h, w] = img.shape;
-  const out = new Float32Array(h * w * 3);
-  const src = img.data as Uint8Array;
-  for (let i = 0; i < h * w; i++)
-    for (let c = 0; c < 3; c++)
-      out[i * 3 + c] = Math.fround(src[i * 3 + c] - MEAN[c]) / Math.fround(STD[c]);
-  return tf.tensor4d(out, [1, h, w, 3]);
-}
-
 test('offseg_t: our preprocessing reproduces input.npy', async () => {
-  const x = preprocess('image_rgb_uint8.npy');
+  const x = preprocessFixtureImage('offseg_t', 'image_rgb_uint8.npy');
   const ref = readNpyNhwc(fixtureFile('offseg_t', 'input.npy'));
   const d = tf.max(tf.abs(tf.sub(x, ref))).dataSync()[0];
   assert.ok(d < 1e-6, `max diff ${d}`);
@@ -88,7 +77,7 @@ test('offseg_t at 256²: backbone, decoder intermediates, align output and logit
 
 test('offseg_t at 512²: logits with the bias tables at native size', async () => {
   const model = build();
-  const logits = model.forward(preprocess('image_512_rgb_uint8.npy'));
+  const logits = model.forward(preprocessFixtureImage('offseg_t', 'image_512_rgb_uint8.npy'));
   assert.deepEqual(logits.shape, [1, 128, 128, 150]);
   await expectParity('offseg_t', 'logits_512', nhwcToNchw(logits));
 });

@@ -111,3 +111,19 @@ export async function useBackend(prefer?: 'cpu' | 'wasm'): Promise<string> {
   });
   return b.name;
 }
+
+/** mmseg's SegDataPreProcessor mean and std (RGB). */
+export const IMAGE_MEAN = [123.675, 116.28, 103.53];
+export const IMAGE_STD = [58.395, 57.12, 57.375];
+
+/** A fixture's HWC RGB uint8 image, normalised as mmseg does in float32 → [1,H,W,3]. */
+export function preprocessFixtureImage(fixture: string, file: string): tf.Tensor4D {
+  const img = readNpy(fixtureFile(fixture, file));
+  const [h, w] = img.shape;
+  const out = new Float32Array(h * w * 3);
+  const src = img.data as Uint8Array;
+  for (let i = 0; i < h * w; i++)
+    for (let c = 0; c < 3; c++)
+      out[i * 3 + c] = Math.fround(src[i * 3 + c] - IMAGE_MEAN[c]) / Math.fround(IMAGE_STD[c]);
+  return tf.tensor4d(out, [1, h, w, 3]);
+}
