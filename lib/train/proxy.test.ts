@@ -15,11 +15,13 @@ import type { OffSeg } from '../models/offseg.ts';
 import { exportPth } from '../io/checkpoint.ts';
 import {
   backbonePath,
+  ensurePretrainedBackbone,
   finetuneConfig,
   FrozenBackbone,
   loadProxyModel,
   meanStd,
   pretrainConfig,
+  ProxyGateError,
   runProxy,
   type ProxyResult,
 } from './proxy.ts';
@@ -130,13 +132,55 @@ test('end to end (quick): fine-tune from a stand-in backbone, cache, reload the 
     assert.equal(cached.configHash, r.configHash);
     assert.ok(existsSync(join(root, r.checkpoint)));
 
-    // The trained model: backbone = the donor's (frozen), head = the run's checkpoint.
+    // The trained model: the whole network was fine-tuned (protocol: freezeBackbone false), so
+    // its backbone comes from the run's checkpoint and has moved away from the donor's.
     const m = loadProxyModel(r, 22, root);
     const a = m.backbone.namedParameters()[0].variable;
     const b = donor.backbone.namedParameters()[0].variable;
-    assert.equal(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0], 0);
+    assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] > 0);
     m.dispose();
     donor.dispose();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('pretraining gate: a full-mode backbone below protocol.pretrainGate stops the study; quick mode is not gated', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'proxy-gate-'));
+  try {
+    for (const quick of [false, true]) {
+      const path = backbonePath(quick, root);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, 'stand-in');
+      const mode = quick ? 'quick' : 'full';
+      const runsDir = join(root, 'results', 'proxy', 'runs');
+      mkdirSync(runsDir, { recursive: true });
+      const record = (mIoU: number) =>
+        writeFileSync(
+          join(runsDir, `pretrain-${mode}.json`),
+          JSON.stringify({
+            mode,
+            configHash: pretrainConfig(quick).hash,
+            path,
+            mIoU,
+            iterations: 1,
+            seconds: 1,
+            backend: 'x',
+            threads: 1,
+          }),
+        );
+      record(12.5);
+      if (quick) assert.equal((await ensurePretrainedBackbone(true, root))?.mIoU, 12.5);
+      else
+        await assert.rejects(ensurePretrainedBackbone(false, root), (e: Error) => {
+          assert.ok(e instanceof ProxyGateError);
+          assert.match(e.message, /reached 12\.5 val mIoU, below the gate of 60/);
+          assert.match(e.hint, /configs\/proxy\/pretrain\.json/);
+          return true;
+        });
+      record(60);
+      assert.equal((await ensurePretrainedBackbone(quick, root))?.mIoU, 60);
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

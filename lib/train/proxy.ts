@@ -17,7 +17,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { loadConfig } from '../config/compose.ts';
 import type { RunConfig } from '../config/schema.ts';
-import { exportPth, loadStateDict, readTorchCheckpoint } from '../io/checkpoint.ts';
+import { exportPth } from '../io/checkpoint.ts';
+import { loadWeightsFile } from '../io/load_weights.ts';
 import { Module } from '../models/core/module.ts';
 import type { OffSeg, Segmentor } from '../models/offseg.ts';
 import { createModel } from '../models/registry.ts';
@@ -344,14 +345,11 @@ export function buildProxyModel(
   const m = createModel(model, { numClasses, seed }) as OffSeg;
   if (!('backbone' in m) || !('decodeHead' in m))
     throw new Error(`proxy experiments need an OffSeg variant, got ${model}`);
-  const report = loadStateDict(m, readTorchCheckpoint(backbonePath), {
-    addPrefix: BACKBONE_PREFIX,
-    strict: false,
-  });
-  const want = m.stateEntries().filter((e) => e.key.startsWith(BACKBONE_PREFIX)).length;
-  if (report.loaded.length !== want || report.unexpected.length)
+  // every backbone tensor must load (minLoaded 1 within the backbone. scope); unused keys are an error
+  const report = loadWeightsFile(m, backbonePath, { addPrefix: BACKBONE_PREFIX, minLoaded: 1 });
+  if (report.unexpected.length)
     throw new Error(
-      `${backbonePath}: loaded ${report.loaded.length}/${want} backbone tensors, ${report.unexpected.length} unexpected`,
+      `${backbonePath}: ${report.unexpected.length} unexpected tensors (${report.unexpected.slice(0, 3).join(', ')})`,
     );
   return m;
 }

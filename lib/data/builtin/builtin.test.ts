@@ -9,7 +9,12 @@ import { buildDataset } from '../datasets.ts';
 import { DatasetError } from '../errors.ts';
 import { decodeLabel } from '../image_io.ts';
 import { tempDir } from '../testing.ts';
-import { BUILTIN_VERSION, ensureBuiltinDataset, renderBuiltin } from './builtin.ts';
+import {
+  BUILTIN_VERSION,
+  ensureBuiltinDataset,
+  renderBuiltin,
+  resolveBuiltinOptions,
+} from './builtin.ts';
 import { findIdxDir } from './glyphs.ts';
 
 const SMALL = { numTrain: 6, numVal: 3, height: 64, width: 64, glyphs: 'procedural' as const };
@@ -179,4 +184,36 @@ test('train and val built concurrently share one generation', async () => {
   ]);
   assert.equal(a.root, b.root);
   assert.deepEqual(readdirSync(cacheRoot), [a.hash]); // no temporary folder left behind
+});
+
+test('scene options: defaults keep the old cache hash; sizes, count and textures change the images', () => {
+  const base = { seed: 0, height: 64, width: 64, glyphs: 'procedural' as const };
+  const h0 = resolveBuiltinOptions(base).hash;
+  assert.equal(
+    resolveBuiltinOptions({ ...base, thingMin: 0.12, maxThings: 7, textureSize: 0, freeHue: 0.5 })
+      .hash,
+    h0,
+  );
+  for (const o of [{ thingMin: 0.3 }, { maxThings: 4 }, { textureSize: 128 }, { freeHue: 0.25 }])
+    assert.notEqual(resolveBuiltinOptions({ ...base, ...o }).hash, h0, JSON.stringify(o));
+  assert.throws(() => resolveBuiltinOptions({ ...base, thingMin: 0.9, thingMax: 0.5 }), /thingMin/);
+  assert.throws(() => resolveBuiltinOptions({ ...base, maxThings: 0 }), /maxThings/);
+  assert.throws(() => resolveBuiltinOptions({ ...base, freeHue: 2 }), /freeHue/);
+  // thing pixels (ids above the 8 stuff classes) per image: big things cover more than small ones
+  const thingPx = (o: object): number => {
+    let n = 0;
+    for (let i = 0; i < 30; i++) {
+      const { label } = renderBuiltin({ ...base, ...o }, 'train', i);
+      for (const v of label) if (v > 8) n++;
+    }
+    return n / 30;
+  };
+  const small = thingPx({ thingMin: 0.1, thingMax: 0.15, maxThings: 3 });
+  const big = thingPx({ thingMin: 0.5, thingMax: 0.6, maxThings: 3 });
+  assert.ok(big > 4 * small, `thing pixels per image: big ${big}, small ${small}`);
+  // textureSize changes the stuff pixels, not the label layout
+  const a = renderBuiltin(base, 'train', 0);
+  const b = renderBuiltin({ ...base, textureSize: 128 }, 'train', 0);
+  assert.deepEqual(b.label, a.label);
+  assert.notDeepEqual(b.rgb, a.rgb);
 });
