@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const config = 'configs/builtin/offseg-t_builtin-128_quick.json';
+const config = 'configs/builtin/offseg-t_builtin-64_quickstart.json';
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 let workDir = join('work_dirs', `quickstart-${stamp}`);
 for (let i = 1; existsSync(workDir); i++) workDir = join('work_dirs', `quickstart-${stamp}-${i}`);
