@@ -9,6 +9,9 @@ import { npyToTensor } from '../io/tensor_npy.ts';
 import type { WeightLoadOptions } from '../io/load_weights.ts';
 import { loadAndReport, weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
 import { parse, intOption, requireString } from './args.ts';
+import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, openEngine, openOnnxFile } from './engine_flags.ts';
+import type { SegmentationEngine } from '../engine/engine.ts';
+import { OnnxModelError } from '../engine/onnxruntime.ts';
 import { UserError } from './errors.ts';
 import type { Command } from './commands.ts';
 
@@ -82,6 +85,8 @@ export const forwardCommand: Command = {
     '  --input IN.npy       float32 (1|B, 3, H, W), already normalised; H, W divisible by 32',
     '  --output OUT.npy     logits (B, K, H/s, W/s) before any resize',
     '  --backend NAME       auto | wasm | cpu | tensorflow | tensorflow-gpu',
+    '  --onnx F.onnx        run an exported model (offseg export) instead of --model/--checkpoint',
+    ...ENGINE_FLAGS_HELP,
     ...WEIGHT_FLAGS_HELP,
   ].join('\n'),
   async run(argv) {
@@ -92,19 +97,33 @@ export const forwardCommand: Command = {
       input: { type: 'string' },
       output: { type: 'string' },
       backend: { type: 'string' },
+      onnx: { type: 'string' },
       ...WEIGHT_FLAGS,
+      ...ENGINE_FLAGS,
     });
-    const name = requireString(v.model, 'model');
-    const classes = intOption(v.classes, 'classes');
-    const ckptPath = requireString(v.checkpoint, 'checkpoint');
     const inPath = requireString(v.input, 'input');
     const outPath = requireString(v.output, 'output');
-    requireFiles([
-      [ckptPath, 'checkpoint'],
-      [inPath, 'input'],
-    ]);
-    await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
-    const model = loadModel(name, classes, ckptPath, weightOptions(v, '--model/--classes'));
+    const onnx = typeof v.onnx === 'string' ? v.onnx : undefined;
+    let engine: SegmentationEngine;
+    if (onnx) {
+      requireFiles([
+        [onnx, 'ONNX model'],
+        [inPath, 'input'],
+      ]);
+      await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
+      engine = await openOnnxFile(v, onnx);
+    } else {
+      const name = requireString(v.model, 'model');
+      const classes = intOption(v.classes, 'classes');
+      const ckptPath = requireString(v.checkpoint, 'checkpoint');
+      requireFiles([
+        [ckptPath, 'checkpoint'],
+        [inPath, 'input'],
+      ]);
+      await selectBackend({ prefer: (v.backend as 'auto' | undefined) ?? 'auto' });
+      const model = loadModel(name, classes, ckptPath, weightOptions(v, '--model/--classes'));
+      engine = await openEngine(v, model, name, 'per-size');
+    }
     const arr = readNpy(inPath);
     if (arr.dtype !== '<f4' || arr.shape.length !== 4 || arr.shape[1] !== 3) {
       throw new UserError(
@@ -112,16 +131,22 @@ export const forwardCommand: Command = {
       );
     }
     const [, , h, w] = arr.shape;
-    if (h % model.sizeDivisor || w % model.sizeDivisor) {
+    if (h % engine.sizeDivisor || w % engine.sizeDivisor) {
       throw new UserError(
-        `${inPath}: H and W must be divisible by ${model.sizeDivisor}, got ${h}×${w}`,
+        `${inPath}: H and W must be divisible by ${engine.sizeDivisor}, got ${h}×${w}`,
       );
     }
-    model.eval();
-    const logits = tf.tidy(() => {
-      const x = tf.transpose(npyToTensor(arr), [0, 2, 3, 1]) as tf.Tensor4D; // NCHW → NHWC
-      return tf.transpose(model.forward(x), [0, 3, 1, 2]); // NHWC → NCHW
-    });
+    const x = tf.tidy(() => tf.transpose(npyToTensor(arr), [0, 2, 3, 1]) as tf.Tensor4D); // NCHW → NHWC
+    let nhwc: tf.Tensor4D;
+    try {
+      nhwc = await engine.logits(x);
+    } catch (e) {
+      if (e instanceof OnnxModelError) throw new UserError(e.message, 1);
+      throw e;
+    }
+    const logits = tf.transpose(nhwc, [0, 3, 1, 2]); // NHWC → NCHW
+    tf.dispose([x, nhwc]);
+    await engine.dispose();
     writeNpy(outPath, {
       dtype: '<f4',
       shape: [...logits.shape],

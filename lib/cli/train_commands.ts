@@ -24,6 +24,8 @@ import { UserError } from './errors.ts';
 import { progressBar, type Progress } from './progress.ts';
 import { handleInterrupts, SIGNAL_EXIT_CODES, type StopSignal } from './interrupt.ts';
 import { loadAndReport, weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
+import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, openEngine } from './engine_flags.ts';
+import type { SegmentationEngine } from '../engine/engine.ts';
 import type { Command } from './commands.ts';
 
 const COMMON = {
@@ -259,17 +261,19 @@ export async function runEval(
   checkpoint: string,
   limit?: number,
   weights: WeightLoadOptions = weightOptions({}, CONFIG_MODEL),
+  engineFor?: (model: Segmentor) => Promise<SegmentationEngine>,
 ): Promise<IoUResult> {
   const { val } = await buildDatasets(cfg, ['val']);
   const model = buildModel(cfg, { skipInit: true });
   loadWeights(model, checkpoint, weights);
+  const engine = engineFor ? await engineFor(model) : model;
   const total = Math.min(val!.length, limit || cfg.data.test.maxImages || Infinity);
   process.stderr.write(
     `[offseg] ${cfg.model.name}: evaluating ${total === val!.length ? `all ${total}` : `${total} of ${val!.length}`} validation images\n`,
   );
   const bar = progressBar(total, 'eval');
   const t = cfg.data.test;
-  const r = await evaluate(model, val!, {
+  const r = await evaluate(engine, val!, {
     pipeline: testPipeline(cfg),
     inference: {
       mode: t.mode,
@@ -280,6 +284,7 @@ export async function runEval(
     onProgress: (d) => bar.update(d),
   });
   bar.stop();
+  if (engine !== model) await engine.dispose();
   model.dispose();
   return r;
 }
@@ -293,6 +298,7 @@ export const evalCommand: Command = {
     '  --limit N              score only the first N images',
     '  --out FILE             also write the JSON result to FILE',
     '  --cfg-options k=v …    override config keys',
+    ...ENGINE_FLAGS_HELP,
     ...WEIGHT_FLAGS_HELP,
     '  Dataset folders: OFFSEG_<DATASET>_ROOT as for train.',
   ].join('\n'),
@@ -305,6 +311,7 @@ export const evalCommand: Command = {
       limit: { type: 'string' },
       out: { type: 'string' },
       ...WEIGHT_FLAGS,
+      ...ENGINE_FLAGS,
     });
     const loaded = loadConfig(requireString(v.config, 'config'), overrides, { env: process.env });
     const cfg = loaded.config;
@@ -316,6 +323,7 @@ export const evalCommand: Command = {
       requireString(v.checkpoint, 'checkpoint'),
       limit,
       weightOptions(v, CONFIG_MODEL),
+      (model) => openEngine(v, model, cfg.model.name, 'dynamic'),
     );
     const json = resultJson(r);
     if (v.out) {

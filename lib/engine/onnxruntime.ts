@@ -78,7 +78,9 @@ export function readOnnxMeta(bytes: Uint8Array, source: string): OnnxModelMeta {
   try {
     model = decodeModel(bytes);
   } catch (e) {
-    throw new OnnxModelError(`${source} is not a readable ONNX file (${(e as Error).message})`);
+    throw new OnnxModelError(
+      `${source} is not a readable ONNX file (corrupt or truncated: ${(e as Error).message})`,
+    );
   }
   if (!model.graph || !model.graph.node.length) {
     throw new OnnxModelError(`${source} is not a readable ONNX file (no graph)`);

@@ -9,7 +9,8 @@ import type { SegDataset } from '../data/dataset.ts';
 import { iterateTest } from '../data/loader.ts';
 import type { TestPipelineConfig } from '../data/transforms/pipeline.ts';
 import { IoUAccumulator, type IoUResult } from './iou_metric.ts';
-import { argmaxLabels, predictLogits, type InferenceOptions } from './inference.ts';
+import { argmaxLabels, predictLogitsWith, type InferenceOptions } from './inference.ts';
+import { TfjsEngine, type SegmentationEngine } from '../engine/engine.ts';
 
 export interface EvaluateOptions {
   pipeline: TestPipelineConfig;
@@ -25,13 +26,16 @@ export interface EvaluateOptions {
   ) => void;
 }
 
+/**
+ * Score `model` (a tfjs segmentor, run in eval mode, or any inference engine such as ONNX
+ * Runtime, lib/engine/) on `dataset`.
+ */
 export async function evaluate(
-  model: Segmentor,
+  model: Segmentor | SegmentationEngine,
   dataset: SegDataset,
   opts: EvaluateOptions,
 ): Promise<IoUResult> {
-  const wasTraining = model.training;
-  model.eval();
+  const engine = 'logits' in model ? model : new TfjsEngine(model);
   const acc = new IoUAccumulator({
     numClasses: model.numClasses,
     classNames: dataset.classes,
@@ -39,20 +43,15 @@ export async function evaluate(
   });
   const total = Math.min(dataset.length, opts.limit || Infinity);
   let done = 0;
-  try {
-    for await (const s of iterateTest(dataset, opts.pipeline, { limit: total })) {
-      const logits = tf.tidy(() => {
-        const x = tf.tensor4d(s.image, [1, s.height, s.width, 3]);
-        return predictLogits(model, x, [s.oriHeight, s.oriWidth], opts.inference);
-      });
-      const pred = await argmaxLabels(logits);
-      logits.dispose();
-      acc.update(pred, s.label);
-      opts.onPrediction?.(pred, s);
-      opts.onProgress?.(++done, total);
-    }
-  } finally {
-    model.train(wasTraining);
+  for await (const s of iterateTest(dataset, opts.pipeline, { limit: total })) {
+    const x = tf.tensor4d(s.image, [1, s.height, s.width, 3]);
+    const logits = await predictLogitsWith(engine, x, [s.oriHeight, s.oriWidth], opts.inference);
+    x.dispose();
+    const pred = await argmaxLabels(logits);
+    logits.dispose();
+    acc.update(pred, s.label);
+    opts.onPrediction?.(pred, s);
+    opts.onProgress?.(++done, total);
   }
   return acc.compute();
 }
