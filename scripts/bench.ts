@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --json --quick …]` (issue #5 item 4): inference at 512² batch 1 and training
  * steps at crop 512 and 256 batch 2 of OffSeg-T, SegFormer-B0 and SegNeXt-T on the chosen
- * backend, plus one pure-JS (cpu backend) OffSeg-T train step at crop 256 as the baseline of the
+ * backend, the same inference on ONNX Runtime with its ratio to tfjs (lib/bench/engines.ts),
+ * plus one pure-JS (cpu backend) OffSeg-T train step at crop 256 as the baseline of the
  * speed-up. Each case runs in its own child process (`--case <json>`, lib/bench/run_case.ts) so
  * its peak RSS is its own and a crash or a timeout is a reported result. Progress goes to stderr;
  * with --json the last stdout line is the summary object (lib/bench/report.ts).
@@ -37,6 +38,7 @@ import {
   type ResultRow,
 } from '../lib/bench/report.ts';
 import { repoRoot } from '../lib/paths.ts';
+import { engineRatios } from '../lib/bench/engines.ts';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -95,7 +97,11 @@ function gitCommit(): string | undefined {
 function describeRow(r: ResultRow): string {
   if (r.status !== 'ok') return `${r.status}: ${r.error}`;
   const g = r.gflops_per_s === null ? '' : `, ${r.gflops_per_s.toFixed(2)} GFLOP/s`;
-  return `${r.ms?.toFixed(1)} ms (median of ${r.runs}), ${r.img_per_s?.toFixed(2)} img/s${g}, peak RSS ${r.peak_rss_mb?.toFixed(0)} MiB`;
+  const exp =
+    r.export_ms === undefined
+      ? ''
+      : ` (export ${(r.export_ms / 1000).toFixed(1)} s, session ${((r.session_ms ?? 0) / 1000).toFixed(1)} s)`;
+  return `${r.ms?.toFixed(1)} ms (median of ${r.runs}), ${r.img_per_s?.toFixed(2)} img/s${g}, peak RSS ${r.peak_rss_mb?.toFixed(0)} MiB${exp}`;
 }
 
 /** The baseline of --baseline-from, read before any case runs so a bad file fails fast. */
@@ -179,6 +185,7 @@ async function parent(o: BenchOptions): Promise<void> {
     speedup: speed.speedup,
     ...(speed.speedup_at_least !== undefined ? { speedup_at_least: speed.speedup_at_least } : {}),
     targets: evaluateTargets(rows, speed, { model: bm, size: o.baselineSize }),
+    engine_ratios: engineRatios(rows),
     simd: probe.simd,
     skipped_backends: probe.skipped,
     flops_convention: FLOPS_NOTE,

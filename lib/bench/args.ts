@@ -33,6 +33,10 @@ export interface BenchOptions {
   baselineTimeout: number;
   /** Cap of one benchmark case (one child process), seconds. */
   caseTimeout: number;
+  /** Also time inference on ONNX Runtime (false with --no-onnx). */
+  onnx: boolean;
+  /** Only the inference cases (no training steps, no baseline). */
+  inferOnly: boolean;
   help: boolean;
 }
 
@@ -52,8 +56,10 @@ export const DEFAULTS = {
 export const HELP = `Usage: npm run bench [-- options]
 
 Inference (512², batch 1) and training steps (crop 512 and 256, batch 2) of OffSeg-T,
-SegFormer-B0 and SegNeXt-T on the chosen backend, plus the pure-JS cpu backend on the OffSeg-T
-train step at crop 256 (batch 2) as the in-run baseline. Each case runs in its own process.
+SegFormer-B0 and SegNeXt-T on the chosen backend, the same inference exported to ONNX and run
+on ONNX Runtime (CPU, threads = cores) with its speed ratio to tfjs, plus the pure-JS cpu
+backend on the OffSeg-T train step at crop 256 (batch 2) as the in-run baseline. Each case runs
+in its own process.
 Results: results/bench/bench-<backend>-<timestamp>.{json,md} and results/bench/latest.json.
 
 Options:
@@ -68,6 +74,8 @@ Options:
                           true — without it OffSeg-T at crop >= 256 exceeds the 4 GiB WASM heap)
   --no-grad-checkpoint    plain autodiff (keeps every activation)
   --no-baseline           skip the pure-JS baseline (no speed-up reported)
+  --no-onnx               skip the ONNX Runtime inference rows
+  --infer-only            only the inference rows (tfjs and ONNX Runtime): no training, no baseline
   --baseline-from FILE    reuse the baseline of an earlier results/bench/*.json
   --baseline-only         measure only the baseline (file for a later --baseline-from)
   --baseline-size N       crop of the baseline step and the speed-up (default ${DEFAULTS.baselineSize})
@@ -100,6 +108,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     baselineTimeout: DEFAULTS.baselineTimeout,
     baselineSize: DEFAULTS.baselineSize,
     caseTimeout: DEFAULTS.caseTimeout,
+    onnx: true,
+    inferOnly: false,
     help: false,
   };
   let runsGiven = false;
@@ -157,6 +167,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       case '--no-baseline':
         o.baseline = false;
         break;
+      case '--no-onnx':
+        o.onnx = false;
+        break;
+      case '--infer-only':
+        o.inferOnly = true;
+        o.baseline = false;
+        break;
       case '--baseline-from': {
         const v = value();
         if (!v || v.startsWith('--')) throw new BenchArgError('--baseline-from needs a file');
@@ -189,6 +206,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     }
   }
   if (o.quick && !runsGiven) o.runs = DEFAULTS.quickRuns;
+  if (o.inferOnly && (o.baselineOnly || o.baselineFrom)) {
+    throw new BenchArgError('--infer-only runs no baseline: drop --baseline-only/--baseline-from');
+  }
   if (o.baselineOnly && (!o.baseline || o.baselineFrom)) {
     throw new BenchArgError('--baseline-only excludes --no-baseline and --baseline-from');
   }

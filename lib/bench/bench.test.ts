@@ -22,6 +22,7 @@ import {
   type BenchSummary,
 } from './report.ts';
 import { median } from './stats.ts';
+import { engineRatios, engineTargets } from './engines.ts';
 
 const SCRIPT = join(repoRoot(), 'scripts', 'bench.ts');
 
@@ -95,11 +96,14 @@ test('parseBenchArgs: defaults, values, --quick and errors', () => {
 test('planCases: inference 512 b1 then training 512 and 256 b2; --quick drops 512 training', () => {
   const full = planCases(parseBenchArgs([]), 'wasm');
   assert.deepEqual(
-    full.map((c) => `${c.model}/${c.task}/${c.size}/${c.batch}`),
+    full.map((c) => `${c.model}/${c.task}/${c.size}/${c.batch}${c.engine ? `/${c.engine}` : ''}`),
     [
       'offseg-t/infer/512/1',
       'segformer-b0/infer/512/1',
       'segnext-t/infer/512/1',
+      'offseg-t/infer/512/1/onnxruntime',
+      'segformer-b0/infer/512/1/onnxruntime',
+      'segnext-t/infer/512/1/onnxruntime',
       'offseg-t/train/512/2',
       'segformer-b0/train/512/2',
       'segnext-t/train/512/2',
@@ -110,6 +114,14 @@ test('planCases: inference 512 b1 then training 512 and 256 b2; --quick drops 51
   );
   const quick = planCases(parseBenchArgs(['--quick']), 'wasm');
   assert.equal(quick.filter((c) => c.task === 'train' && c.size === 512).length, 0);
+  const noOnnx = planCases(parseBenchArgs(['--no-onnx']), 'wasm');
+  assert.equal(noOnnx.filter((c) => c.engine === 'onnxruntime').length, 0);
+  const inferOnly = parseBenchArgs(['--infer-only']);
+  assert.equal(inferOnly.baseline, false);
+  assert.deepEqual(
+    planCases(inferOnly, 'wasm').map((c) => c.task),
+    ['infer', 'infer', 'infer', 'infer', 'infer', 'infer'],
+  );
   const b = baselineCase(['segnext-t', 'offseg-t']);
   assert.deepEqual(
     [b.model, b.backend, b.size, b.batch, b.warmup, b.runs],
@@ -143,6 +155,38 @@ const OK = (ms: number, gflops: number | null, rss = 1000): CaseOutcome => ({
     threads: 2,
     simd: true,
   },
+});
+
+test('ONNX Runtime rows: ratio to tfjs per model and the deployment targets', () => {
+  const rows = [
+    resultRow(CASE({ task: 'infer', size: 512, batch: 1 }), OK(1600, 9.5)),
+    resultRow(CASE({ task: 'infer', size: 512, batch: 1, engine: 'onnxruntime' }), OK(400, 9.5)),
+    resultRow(CASE({ model: 'segnext-t', task: 'infer', size: 512, batch: 1 }), OK(900, 6.5)),
+    resultRow(
+      CASE({ model: 'segnext-t', task: 'infer', size: 512, batch: 1, engine: 'onnxruntime' }),
+      OK(450, 6.5),
+    ),
+  ];
+  assert.deepEqual(
+    engineRatios(rows).map((r) => [r.model, r.ratio]),
+    [
+      ['offseg-t', 4],
+      ['segnext-t', 2],
+    ],
+  );
+  const t = engineTargets(rows);
+  assert.deepEqual(
+    t.map((x) => [x.name, x.measured, x.pass]),
+    [
+      ['OffSeg-T inference 512² b1 on ONNX Runtime', 400, true],
+      ['offseg-t 512² inference: ONNX Runtime vs tfjs', 4, true],
+      ['segnext-t 512² inference: ONNX Runtime vs tfjs', 2, false],
+    ],
+  );
+  // The tfjs target reads the tfjs row, not the faster ONNX Runtime one.
+  const tfjsTarget = evaluateTargets(rows, { speedup: null })[0];
+  assert.equal(tfjsTarget.measured, 1600);
+  assert.equal(engineTargets(rows.filter((r) => r.engine === 'tfjs')).length, 0);
 });
 
 test('speed-up: measured, lower bound on a timed-out baseline, none without a baseline', () => {
@@ -245,7 +289,7 @@ test('summary schema: required keys and types; failed cases keep their row with 
   const md = toMarkdown(s);
   assert.match(
     md,
-    /\| offseg-t \| infer \| 512² \| 1 \| 500\.0 \| 2\.00 \| 20\.00 \| 1000 \| ok \|/,
+    /\| offseg-t \| infer \| tfjs-wasm \| 512² \| 1 \| 500\.0 \| 2\.00 \| 20\.00 \| 1000 \| ok \|/,
   );
   assert.match(md, /failed: out of memory/);
   assert.match(md, /Speed-up of wasm over pure JS on that step: 150\.0×/);
@@ -283,4 +327,24 @@ test('one real case (offseg-t infer 64², wasm) through a child process', async 
   assert.ok(m.peak_rss_mb > 50);
   assert.ok(m.forward_gflops_b1 !== null && m.forward_gflops_b1 > 0);
   assert.equal(m.step_gflops, m.forward_gflops_b1);
+});
+
+test('one real ONNX Runtime case (segformer-b0 infer 64²) through a child process', async () => {
+  const o = await spawnCase(
+    CASE({
+      model: 'segformer-b0',
+      task: 'infer',
+      size: 64,
+      batch: 1,
+      runs: 2,
+      engine: 'onnxruntime',
+    }),
+    { script: SCRIPT, timeoutS: 120 },
+  );
+  assert.equal(o.status, 'ok', JSON.stringify(o));
+  if (o.status !== 'ok') return;
+  const m = o.measurement;
+  assert.equal(m.backend, 'onnxruntime');
+  assert.equal(m.times_ms.length, 2);
+  assert.ok(m.median_ms > 0 && m.export_ms! > 0 && m.session_ms! > 0);
 });

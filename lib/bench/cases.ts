@@ -7,6 +7,8 @@ import type { BenchOptions } from './args.ts';
 
 export type BenchTask = 'infer' | 'train';
 export type CaseBackend = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** What runs the network: our tfjs modules on `backend`, or the ONNX export in ONNX Runtime. */
+export type BenchEngine = 'tfjs' | 'onnxruntime';
 
 export interface BenchCase {
   model: string;
@@ -25,6 +27,8 @@ export interface BenchCase {
   gradCheckpoint?: boolean;
   /** Skip the FLOPs count (tests). */
   noFlops?: boolean;
+  /** Default tfjs; 'onnxruntime' (inference only) times the ONNX export on ONNX Runtime's CPU EP. */
+  engine?: BenchEngine;
 }
 
 /** What a child measured. Times are milliseconds; FLOPs follow the fvcore convention (MACs). */
@@ -43,6 +47,9 @@ export interface CaseMeasurement {
   simd: boolean;
   /** Loss of the last training step (a sanity check that the step really ran). */
   last_loss?: number;
+  /** ONNX Runtime cases: time to export the model and to create the session (not timed runs). */
+  export_ms?: number;
+  session_ms?: number;
 }
 
 export type CaseReport = ({ ok: true } & CaseMeasurement) | { ok: false; error: string };
@@ -75,6 +82,20 @@ export function planCases(opts: BenchOptions, backend: CaseBackend): BenchCase[]
   for (const model of opts.models) {
     out.push({ ...base, model, task: 'infer', size: INFER_SIZE, batch: 1 });
   }
+  // The same inference on ONNX Runtime, beside the tfjs rows of the same run.
+  if (opts.onnx) {
+    for (const model of opts.models) {
+      out.push({
+        ...base,
+        model,
+        task: 'infer',
+        size: INFER_SIZE,
+        batch: 1,
+        engine: 'onnxruntime',
+      });
+    }
+  }
+  if (opts.inferOnly) return out;
   // The speed-up's comparand runs even when it is not one of the standard crops.
   const sizes: number[] = [...TRAIN_SIZES];
   if (!sizes.includes(opts.baselineSize)) sizes.push(opts.baselineSize);
@@ -108,5 +129,6 @@ export function baselineCase(models: readonly string[], size = 256): BenchCase {
 }
 
 export function caseLabel(c: BenchCase): string {
-  return `${c.model} ${c.task} ${c.size}² b${c.batch} on ${c.backend}`;
+  const on = c.engine === 'onnxruntime' ? 'onnxruntime (cpu)' : c.backend;
+  return `${c.model} ${c.task} ${c.size}² b${c.batch} on ${on}`;
 }

@@ -3,14 +3,17 @@
  * and written to results/bench/, the speed-up over the pure-JS baseline, the targets with
  * pass/fail, and a Markdown rendering. Pure functions over the case outcomes.
  */
-import type { BenchCase, BenchTask } from './cases.ts';
+import type { BenchCase, BenchEngine, BenchTask } from './cases.ts';
 import { TRAIN_BATCH, TRAIN_FLOPS_FACTOR } from './cases.ts';
 import type { CaseOutcome } from './child.ts';
 import { gflopsPerSecond, imagesPerSecond } from './stats.ts';
+import { engineTargets, ratioMarkdown, rowEngine, type EngineRatio } from './engines.ts';
 
 export interface ResultRow {
   model: string;
   task: BenchTask;
+  /** tfjs (absent in files written before engines existed) or onnxruntime. */
+  engine?: BenchEngine;
   size: number;
   batch: number;
   /** Median step time; null when the case failed or timed out. */
@@ -27,6 +30,9 @@ export interface ResultRow {
   times_ms?: number[];
   step_gflops?: number | null;
   last_loss?: number;
+  /** ONNX Runtime rows: export and session-creation time (not part of `ms`). */
+  export_ms?: number;
+  session_ms?: number;
 }
 
 export interface Baseline {
@@ -75,6 +81,8 @@ export interface BenchSummary {
   speedup: number | null;
   speedup_at_least?: number;
   targets: Target[];
+  /** tfjs / ONNX Runtime inference time per model (./engines.ts). */
+  engine_ratios?: EngineRatio[];
   simd: boolean;
   skipped_backends: { name: string; reason: string }[];
   flops_convention: string;
@@ -96,6 +104,7 @@ export function resultRow(c: BenchCase, o: CaseOutcome): ResultRow {
   const base = {
     model: c.model,
     task: c.task,
+    engine: c.engine ?? 'tfjs',
     size: c.size,
     batch: c.batch,
     runs: c.runs,
@@ -124,6 +133,8 @@ export function resultRow(c: BenchCase, o: CaseOutcome): ResultRow {
     step_gflops: m.step_gflops,
   };
   if (m.last_loss !== undefined) row.last_loss = m.last_loss;
+  if (m.export_ms !== undefined) row.export_ms = m.export_ms;
+  if (m.session_ms !== undefined) row.session_ms = m.session_ms;
   return row;
 }
 
@@ -219,8 +230,11 @@ export function computeSpeedup(
   return { speedup: null };
 }
 
+/** The tfjs row of a case. */
 function find(rows: readonly ResultRow[], model: string, task: BenchTask, size: number) {
-  return rows.find((r) => r.model === model && r.task === task && r.size === size);
+  return rows.find(
+    (r) => r.model === model && r.task === task && r.size === size && rowEngine(r) === 'tfjs',
+  );
 }
 
 function target(
@@ -280,6 +294,7 @@ export function evaluateTargets(
       tr,
       false,
     ),
+    ...engineTargets(rows),
   ];
 }
 
@@ -321,16 +336,18 @@ export function toMarkdown(s: BenchSummary): string {
   );
   lines.push('');
   lines.push(
-    '| model | task | size | batch | ms (median) | img/s | GFLOP/s | peak RSS MiB | status |',
+    '| model | task | engine | size | batch | ms (median) | img/s | GFLOP/s | peak RSS MiB | status |',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of s.results) {
+    const engine = rowEngine(r) === 'tfjs' ? `tfjs-${s.backend}` : 'onnxruntime';
     lines.push(
-      `| ${r.model} | ${r.task} | ${r.size}² | ${r.batch} | ${num(r.ms)} | ${num(r.img_per_s, 2)} | ` +
+      `| ${r.model} | ${r.task} | ${engine} | ${r.size}² | ${r.batch} | ${num(r.ms)} | ${num(r.img_per_s, 2)} | ` +
         `${num(r.gflops_per_s, 2)} | ${num(r.peak_rss_mb, 0)} | ${r.status}${r.error ? `: ${r.error}` : ''} |`,
     );
   }
   lines.push('');
+  lines.push(...ratioMarkdown(s.engine_ratios ?? []));
   const b = s.baseline;
   if (!b) lines.push('Pure-JS baseline: not run (--no-baseline).');
   else {

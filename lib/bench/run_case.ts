@@ -6,6 +6,10 @@
  * mode, segCrossEntropy, tf.variableGrads over every parameter, one AdamW step with the
  * default_runtime.json optimiser settings. Inference is an eval-mode forward plus `await data()`.
  * Inputs and labels are seeded random tensors: the timing does not depend on their values.
+ *
+ * An ONNX Runtime case (`engine: 'onnxruntime'`, inference only) exports the model at the case's
+ * size (lib/export/onnx.ts), opens a CPU session with `threads` intra-op threads (default: the
+ * cores) and times `session.run` on the NCHW input, output read back included.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend/select.ts';
@@ -19,6 +23,9 @@ import { stepGflops, type BenchCase, type CaseMeasurement } from './cases.ts';
 import { median } from './stats.ts';
 import { guardWasmHeap } from '../backend/wasm_guard.ts';
 import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
+import { exportOnnx } from '../export/onnx.ts';
+import { OrtSegmentor } from '../engine/onnxruntime.ts';
+import os from 'node:os';
 
 /** configs/_base_/default_runtime.json's optimiser (the lr value does not change the cost). */
 const OPTIMIZER = {
@@ -78,6 +85,36 @@ function trainStep(
   return { step, opt };
 }
 
+/** The ONNX Runtime inference step, with how long the export and the session took. */
+async function ortStep(
+  model: Segmentor,
+  c: BenchCase,
+  x: tf.Tensor4D,
+): Promise<{
+  step: Step;
+  ort: OrtSegmentor;
+  threads: number;
+  exportMs: number;
+  sessionMs: number;
+}> {
+  if (c.task !== 'infer') throw new Error('ONNX Runtime cases are inference only');
+  const t0 = performance.now();
+  const r = await exportOnnx(model, { modelName: c.model, size: [c.size, c.size], batch: c.batch });
+  const t1 = performance.now();
+  const threads = c.threads ?? os.availableParallelism();
+  const ort = await OrtSegmentor.create(r.bytes, { threads });
+  const t2 = performance.now();
+  const nchw = tf.transpose(x, [0, 3, 1, 2]);
+  const data = nchw.dataSync() as Float32Array;
+  nchw.dispose();
+  const dims = [c.batch, 3, c.size, c.size] as const;
+  const step: Step = async () => {
+    await ort.run(data, dims);
+    return undefined;
+  };
+  return { step, ort, threads, exportMs: t1 - t0, sessionMs: t2 - t1 };
+}
+
 /** Run one case in this process. Call once per process (the backend is fixed at first use). */
 export async function runCase(c: BenchCase): Promise<CaseMeasurement> {
   const info = await selectBackend({ prefer: c.backend, threads: c.threads, log: false });
@@ -93,7 +130,8 @@ export async function runCase(c: BenchCase): Promise<CaseMeasurement> {
     ),
   ) as tf.Tensor3D;
   const train = c.task === 'train' ? trainStep(model, x, labels) : undefined;
-  const step = train ? train.step : inferStep(model, x);
+  const onnx = c.engine === 'onnxruntime' ? await ortStep(model, c, x) : undefined;
+  const step = train ? train.step : onnx ? onnx.step : inferStep(model, x);
 
   for (let i = 0; i < c.warmup; i++) await step();
   const times: number[] = [];
@@ -112,6 +150,7 @@ export async function runCase(c: BenchCase): Promise<CaseMeasurement> {
     forward = reports.fvcore.gflops;
   }
   train?.opt.dispose();
+  await onnx?.ort.release();
   tf.dispose([x, labels]);
   model.dispose();
 
@@ -121,10 +160,14 @@ export async function runCase(c: BenchCase): Promise<CaseMeasurement> {
     forward_gflops_b1: forward,
     step_gflops: forward === null ? null : stepGflops(forward, c.task, c.batch),
     peak_rss_mb: peakRssMb,
-    backend: info.name,
-    threads: info.threads,
+    backend: onnx ? 'onnxruntime' : info.name,
+    threads: onnx ? onnx.threads : info.threads,
     simd: info.simd,
   };
   if (lastLoss !== undefined) out.last_loss = lastLoss;
+  if (onnx) {
+    out.export_ms = onnx.exportMs;
+    out.session_ms = onnx.sessionMs;
+  }
   return out;
 }
