@@ -1,0 +1,162 @@
+/**
+ * argmax over classes of logits bilinearly resized to any output size, without ever holding the
+ * output-size [H, W, K] logits: the label map of mmseg's `predict` (resize the logits to the
+ * original image, argmax) at O(K) extra memory, so a 8000×6000 photo costs its 48 MB label map
+ * and nothing K-times larger.
+ *
+ * Exactness: the result equals `argMax(resizeBilinear(x, [H, W]), -1)` on the tfjs cpu backend
+ * bit for bit (same half-pixel taps, same double arithmetic stored as float32, first index on
+ * ties; ./host_resize.ts). The single-source path visits each cell of 2×2 source pixels once and
+ * keeps only the classes that can still win there: every resized value lies between the minimum
+ * and the maximum of its class at the four corners (a convex combination, and float32 rounding
+ * cannot leave that interval because both ends are float32 values), so a class whose corner
+ * maximum is below the best corner minimum of any class loses at every pixel of the cell.
+ */
+import { axisTaps, type AxisTaps, type HostLogits } from './host_resize.ts';
+
+/** Output columns grouped into runs that read the same two source columns. */
+function runsOf(t: AxisTaps): { start: number[]; end: number[] } {
+  const start: number[] = [];
+  const end: number[] = [];
+  for (let o = 0; o < t.i0.length; o++) {
+    if (o > 0 && t.i0[o] === t.i0[o - 1] && t.i1[o] === t.i1[o - 1]) end[end.length - 1] = o + 1;
+    else {
+      start.push(o);
+      end.push(o + 1);
+    }
+  }
+  return { start, end };
+}
+
+function checkClasses(k: number): void {
+  if (k > 256) throw new RangeError(`label maps hold at most 256 classes (uint8), got ${k}`);
+}
+
+/** One source: prune per cell, then evaluate the surviving classes per pixel. */
+function argmaxOne(src: HostLogits, outH: number, outW: number): Uint8Array {
+  const { data, height: h, width: w, channels: k } = src;
+  const ys = axisTaps(h, outH);
+  const xs = axisTaps(w, outW);
+  const cols = runsOf(xs);
+  const rows = runsOf(ys);
+  const labels = new Uint8Array(outH * outW);
+  const cand = new Int32Array(k);
+  for (let band = 0; band < rows.start.length; band++) {
+    const y0 = rows.start[band];
+    const top = ys.i0[y0] * w * k;
+    const bot = ys.i1[y0] * w * k;
+    for (let run = 0; run < cols.start.length; run++) {
+      const x0 = cols.start[run];
+      const l = xs.i0[x0] * k;
+      const r = xs.i1[x0] * k;
+      // T = max over classes of the corner minimum: the winner at any pixel of the cell is ≥ T.
+      let best = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const m = Math.min(
+          data[top + l + c],
+          data[top + r + c],
+          data[bot + l + c],
+          data[bot + r + c],
+        );
+        if (m > best) best = m;
+      }
+      let n = 0;
+      for (let c = 0; c < k; c++) {
+        const m = Math.max(
+          data[top + l + c],
+          data[top + r + c],
+          data[bot + l + c],
+          data[bot + r + c],
+        );
+        if (m >= best) cand[n++] = c;
+      }
+      for (let y = y0; y < rows.end[band]; y++) {
+        const fy = ys.frac[y];
+        for (let x = x0; x < cols.end[run]; x++) {
+          const fx = xs.frac[x];
+          let bestV = -Infinity;
+          let bestC = n ? cand[0] : 0;
+          for (let j = 0; j < n; j++) {
+            const c = cand[j];
+            const tl = data[top + l + c];
+            const tr = data[top + r + c];
+            const bl = data[bot + l + c];
+            const br = data[bot + r + c];
+            const t = tl + (tr - tl) * fx;
+            const b = bl + (br - bl) * fx;
+            const v = Math.fround(t + (b - t) * fy);
+            if (v > bestV) {
+              bestV = v;
+              bestC = c;
+            }
+          }
+          labels[y * outW + x] = bestC;
+        }
+      }
+    }
+  }
+  return labels;
+}
+
+/** Several sources (test-time scales and flips): their mean, evaluated per pixel. */
+function argmaxMean(sources: readonly HostLogits[], outH: number, outW: number): Uint8Array {
+  const k = sources[0].channels;
+  const taps = sources.map((s) => ({ ys: axisTaps(s.height, outH), xs: axisTaps(s.width, outW) }));
+  const labels = new Uint8Array(outH * outW);
+  const acc = new Float32Array(k);
+  const n = sources.length;
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      for (let i = 0; i < n; i++) {
+        const { data, width: w } = sources[i];
+        const { ys, xs } = taps[i];
+        const top = ys.i0[y] * w * k;
+        const bot = ys.i1[y] * w * k;
+        const l = xs.i0[x] * k;
+        const r = xs.i1[x] * k;
+        const fx = xs.frac[x];
+        const fy = ys.frac[y];
+        for (let c = 0; c < k; c++) {
+          const tl = data[top + l + c];
+          const tr = data[top + r + c];
+          const bl = data[bot + l + c];
+          const br = data[bot + r + c];
+          const t = tl + (tr - tl) * fx;
+          const b = bl + (br - bl) * fx;
+          const v = Math.fround(t + (b - t) * fy);
+          acc[c] = i === 0 ? v : acc[c] + v; // float32 store: tf.add of the resized logits
+        }
+      }
+      let bestV = -Infinity;
+      let bestC = 0;
+      for (let c = 0; c < k; c++) {
+        const v = Math.fround(acc[c] / n); // tf.div(acc, n)
+        if (v > bestV) {
+          bestV = v;
+          bestC = c;
+        }
+      }
+      labels[y * outW + x] = bestC;
+    }
+  }
+  return labels;
+}
+
+/**
+ * Labels of the mean of `sources` (each NHWC [h_i, w_i, K], e.g. input-size logits of one
+ * test-time scale/flip) resized bilinearly to `outH × outW`.
+ * @returns uint8 [outH · outW] class ids, row-major
+ * @throws RangeError for more than 256 classes, sources with different class counts, or none
+ */
+export function resizeArgmax(
+  sources: readonly HostLogits[],
+  outH: number,
+  outW: number,
+): Uint8Array {
+  if (sources.length === 0) throw new RangeError('resizeArgmax needs at least one source');
+  const k = sources[0].channels;
+  checkClasses(k);
+  if (sources.some((s) => s.channels !== k))
+    throw new RangeError(`sources disagree on the class count: ${sources.map((s) => s.channels)}`);
+  return sources.length === 1 ? argmaxOne(sources[0], outH, outW) : argmaxMean(sources, outH, outW);
+}
