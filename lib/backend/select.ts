@@ -84,7 +84,7 @@ function gpuVisible(): boolean {
  * banner is only noise: mark the cpu backend as already used. Its own `firstUse` flag is the one
  * the banner checks (tfjs-backend-cpu `backend_cpu.ts`, `write`).
  */
-function silenceCpuBanner(): void {
+export function silenceCpuBanner(): void {
   const cpu = tf.findBackend('cpu') as (tf.KernelBackend & { firstUse?: boolean }) | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }

@@ -4,6 +4,7 @@
  * Names follow the paper: offseg-t/b/l, plus the Table 6 and 7 ablations of OffSeg-T.
  * Each entry is data (a builder over the same modules), never a copy of a model.
  */
+import { ensureBackendSync } from '../backend/ensure.ts';
 import { withInitSeed } from './core/init.ts';
 import { OffSeg, type OffSegOptions, type Segmentor } from './offseg.ts';
 import { SegFormer } from './segformer.ts';
@@ -119,6 +120,11 @@ function editDistance(a: string, b: string): number {
 
 export class UnknownModelError extends Error {}
 
+/**
+ * Build a registered model with freshly initialised weights. Works before any backend was
+ * chosen: it then starts the cpu backend (lib/backend/ensure.ts) and says so.
+ * @throws UnknownModelError for a name not in the registry (with a "did you mean").
+ */
 export function createModel(name: string, opts: CreateOptions): Segmentor {
   const entry = MODELS[name];
   if (!entry) {
@@ -132,6 +138,7 @@ export function createModel(name: string, opts: CreateOptions): Segmentor {
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1) {
     throw new Error(`numClasses must be a positive integer, got ${opts.numClasses}`);
   }
+  ensureBackendSync('createModel');
   const model = withInitSeed(opts.seed ?? 0, () => entry.build(opts.numClasses));
   model.assignPaths();
   return model;
