@@ -26,7 +26,7 @@ import { show } from './lib/report/display';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
 import { proxyProtocolMarkdown } from './lib/train/proxy';
-import { runStudy } from './lib/train/proxy_study';
+import { printRun, runStudy, studySummary } from './lib/train/proxy_study';
 import { CLAIMS } from './lib/analysis/claims';
 import { seedStats } from './lib/analysis/welch';
 import { claimsTable, verdictSummary } from './lib/report/claims_table';
@@ -55,18 +55,11 @@ const study = await runStudy(
   CLAIMS.filter((c) => c.table === 6),
   {
     quick: quick,
-    onRun: (r, done, total) =>
-      console.log(
-        `[${done}/${total}] ${r.model} seed ${r.seed}: proxy mIoU ${r.mIoU} (${r.seconds} s)`,
-      ),
+    onRun: printRun,
   },
 );
 const runs = study.runs;
-for (const m of MODELS) {
-  const s = seedStats(runs[m].map((r) => r.mIoU));
-  console.log(`${m}: proxy mIoU ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (n=${s.n})`);
-}
-if (study.extended.length) console.log(`5 seeds (close claims): ${study.extended.join(', ')}`);
+console.log(studySummary(study).join('\n'));
 
 // %% [markdown]
 // ## Table 6 — measured, proxy and quoted side by side

@@ -10,6 +10,7 @@ import {
   type Claim,
   type ClaimResult,
 } from '../analysis/claims.ts';
+import { seedStats } from '../analysis/welch.ts';
 import { proxyProtocol, runProxy, type ProxyResult } from './proxy.ts';
 
 export interface StudyResult {
@@ -54,4 +55,21 @@ export async function runStudy(
   for (const { m, seed } of extra) await run(m, seed, todo.length + extra.length);
   if (extra.length) judged = judgeClaims(values(), claims);
   return { runs, claims: judged, extended };
+}
+
+/** One progress line per finished run, for `runStudy`'s `onRun` (notebooks, reproduce console). */
+export function printRun(r: ProxyResult, done: number, total: number): void {
+  console.log(
+    `[${done}/${total}] ${r.model} seed ${r.seed}: proxy mIoU ${r.mIoU} (${r.seconds} s)`,
+  );
+}
+
+/** "name: proxy mIoU mean ± std (n=…)" per variant, and which variants got the extra seeds. */
+export function studySummary(study: StudyResult): string[] {
+  const lines = Object.entries(study.runs).map(([m, rs]) => {
+    const s = seedStats(rs.map((r) => r.mIoU));
+    return `${m}: proxy mIoU ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (n=${s.n})`;
+  });
+  if (study.extended.length) lines.push(`5 seeds (close claims): ${study.extended.join(', ')}`);
+  return lines;
 }
