@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Segmentor } from '../models/offseg.ts';
+import type { SegmentationEngine } from '../engine/engine.ts';
 import type { HostLogits } from './host_resize.ts';
 import type { HostImage, LogitsNet } from './segment.ts';
 
@@ -46,4 +47,9 @@ export function segmentorNet(model: Segmentor): LogitsNet {
       model.train(was);
     }
   });
+}
+
+/** An inference engine (tfjs or ONNX Runtime, lib/engine/) as a `LogitsNet`. */
+export function engineNet(engine: SegmentationEngine): LogitsNet {
+  return tensorNet(engine, (x) => engine.logits(x));
 }
