@@ -4,6 +4,7 @@ import { flopsCommand } from './flops_command.ts';
 import { trainCommand, evalCommand } from './train_commands.ts';
 import { gradStepCommand } from './grad_step_command.ts';
 import { exportCommand } from './export_command.ts';
+import { plotLogCommand } from './plot_log_command.ts';
 
 export interface Command {
   summary: string;
@@ -19,4 +20,5 @@ export const COMMANDS: Record<string, Command> = {
   eval: evalCommand,
   'grad-step': gradStepCommand,
   export: exportCommand,
+  'plot-log': plotLogCommand,
 };

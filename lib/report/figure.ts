@@ -1,12 +1,12 @@
 /**
- * Figures (issue #6 §2): Plotly figures saved as self-contained HTML (plotly.js-dist-min inlined,
- * opens offline) and as PNG rendered by Debian's Chromium through playwright-core
- * (stack.md §Tables and plots: never a browser download). One browser per process, closed
+ * Figures: Plotly figures saved as self-contained HTML (plotly.js-dist-min inlined, opens
+ * offline) and as PNG rendered by Debian's Chromium through playwright-core (never a browser
+ * download: the system's /usr/bin/chromium, or OFFSEG_CHROMIUM). One browser per process, closed
  * after a short idle time so plain scripts can exit, or by `closeBrowser()`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
 import { resultsDir } from './paths.ts';
@@ -111,25 +111,34 @@ export async function renderPng(fig: Figure, scale = 2): Promise<Buffer> {
 }
 
 /**
- * Write results/figures/<name>.html and <name>.png. Without Chromium the PNG is skipped with a
- * warning naming the apt command (`npm run reproduce` then reports the missing PNG).
+ * Write `<stem>.html` and `<stem>.png` (any folder). Without Chromium the PNG is skipped with a
+ * warning naming the apt command.
  */
-export async function saveFigure(
-  name: string,
+export async function writeFigure(
+  stem: string,
   fig: Figure,
+  title = basename(stem),
 ): Promise<{ html: string; png?: string }> {
-  const dir = resultsDir('figures');
-  const html = join(dir, `${name}.html`);
-  writeFileSync(html, figureHtml(fig, name));
+  mkdirSync(dirname(stem), { recursive: true });
+  const html = `${stem}.html`;
+  writeFileSync(html, figureHtml(fig, title));
   if (!existsSync(CHROMIUM)) {
     console.warn(
-      `saveFigure: ${CHROMIUM} not found, ${name}.png not rendered; install it with: ${CHROMIUM_INSTALL}`,
+      `${basename(stem)}.png not rendered: ${CHROMIUM} not found; install it with: ${CHROMIUM_INSTALL}`,
     );
     return { html };
   }
-  const png = join(dir, `${name}.png`);
+  const png = `${stem}.png`;
   writeFileSync(png, await renderPng(fig));
   return { html, png };
+}
+
+/**
+ * Write results/figures/<name>.html and <name>.png (`npm run reproduce` reports a PNG missing
+ * for want of Chromium).
+ */
+export function saveFigure(name: string, fig: Figure): Promise<{ html: string; png?: string }> {
+  return writeFigure(join(resultsDir('figures'), name), fig, name);
 }
 
 /** Raw pixels (row-major, 1, 3 or 4 channels) or an encoded image that sharp can read. */
