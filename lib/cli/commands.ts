@@ -5,6 +5,7 @@ import { trainCommand, evalCommand } from './train_commands.ts';
 import { gradStepCommand } from './grad_step_command.ts';
 import { exportCommand } from './export_command.ts';
 import { plotLogCommand } from './plot_log_command.ts';
+import { browseDatasetCommand } from './browse_dataset_command.ts';
 
 export interface Command {
   summary: string;
@@ -21,4 +22,5 @@ export const COMMANDS: Record<string, Command> = {
   'grad-step': gradStepCommand,
   export: exportCommand,
   'plot-log': plotLogCommand,
+  'browse-dataset': browseDatasetCommand,
 };

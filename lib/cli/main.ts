@@ -7,7 +7,7 @@ import { formatUserError, isUserError, UserError } from './errors.ts';
 import { COMMANDS } from './commands.ts';
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([n, c]) => `  offseg ${n.padEnd(8)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  offseg ${n.padEnd(14)} ${c.summary}`);
   return `Usage: offseg <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'offseg <command> --help' for its options.`;
 }
 
