@@ -23,6 +23,7 @@ import { ELEMENTWISE_OPS } from './ops_elementwise.ts';
 import { NN_OPS } from './ops_nn.ts';
 import { SHAPE_OPS } from './ops_shape.ts';
 import { REDUCE_OPS } from './ops_reduce.ts';
+import { COMPOSITE_OPS } from './ops_composite.ts';
 
 export interface LowerContext {
   readonly g: GraphBuilder;
@@ -55,6 +56,7 @@ export const LOWERINGS: Readonly<Record<string, Lowering>> = {
   ...NN_OPS,
   ...SHAPE_OPS,
   ...REDUCE_OPS,
+  ...COMPOSITE_OPS,
 };
 
 /** tfjs dtype → ONNX element type. */

@@ -1,9 +1,11 @@
 /**
  * Traced normalisations over NHWC tensors. Recorded MACs follow fvcore: BatchNorm (affine) 2·numel
- * at inference, GroupNorm/LayerNorm (affine) 5·numel.
+ * at inference, GroupNorm/LayerNorm (affine) 5·numel. The ONNX exporter records GroupNorm and
+ * LayerNorm as one op each (./composite.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { recordOp } from './trace.ts';
+import { asComposite } from './composite.ts';
 
 /** Record a BatchNorm over a tensor of `shape` (also used where BN was folded into a conv). */
 export function recordBatchNorm(shape: number[], scope = ''): void {
@@ -58,6 +60,17 @@ export function groupNorm(
   scope = '',
 ): tf.Tensor4D {
   recordOp('group_norm', 5 * x.size, scope, [x.shape]);
+  const op = { kind: 'group_norm', groups, eps } as const;
+  return asComposite(op, [x, gamma, beta], () => groupNormKernels(x, groups, gamma, beta, eps));
+}
+
+function groupNormKernels(
+  x: tf.Tensor4D,
+  groups: number,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, h, w, c] = x.shape;
     const cg = c / groups;
@@ -86,9 +99,11 @@ export function layerNorm<T extends tf.Tensor>(
   scope = '',
 ): T {
   recordOp('layer_norm', 5 * x.size, scope, [x.shape]);
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(y, gamma), beta);
-  }) as T;
+  return asComposite({ kind: 'layer_norm', eps }, [x, gamma, beta], () =>
+    tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+      return tf.add(tf.mul(y, gamma), beta);
+    }),
+  ) as T;
 }
