@@ -6,6 +6,7 @@ import { gradStepCommand } from './grad_step_command.ts';
 import { exportCommand } from './export_command.ts';
 import { plotLogCommand } from './plot_log_command.ts';
 import { browseDatasetCommand } from './browse_dataset_command.ts';
+import { predictCommand } from './predict_command.ts';
 
 export interface Command {
   summary: string;
@@ -23,4 +24,5 @@ export const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   'plot-log': plotLogCommand,
   'browse-dataset': browseDatasetCommand,
+  predict: predictCommand,
 };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { PngFormatError, decodePngLabel, encodePngGray8 } from './png.ts';
+import { PngFormatError, decodePngLabel, encodePngGray8, encodePngPalette8 } from './png.ts';
 
 function chunk(type: string, body: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -52,6 +52,25 @@ test('encodePngGray8 → decodePngLabel round trip, and sharp reads it as the sa
     .toBuffer({ resolveWithObject: true });
   assert.equal(viaSharp.info.channels, 1);
   assert.deepEqual([...viaSharp.data], [...data]);
+});
+
+test('encodePngPalette8: ids read back as ids, viewers see the palette colours', async () => {
+  const [w, h] = [23, 4];
+  const data = Uint8Array.from({ length: w * h }, (_, i) => (i >> 3) % 4);
+  const palette = [
+    [120, 120, 120],
+    [180, 120, 120],
+    [6, 230, 230],
+    [80, 50, 50],
+  ] as const;
+  const png = encodePngPalette8(data, w, h, palette);
+  const back = decodePngLabel(png);
+  assert.equal(back.colorType, 3);
+  assert.deepEqual([...back.data], [...data]);
+  const rgb = await sharp(png).removeAlpha().raw().toBuffer();
+  for (let i = 0; i < w * h; i++)
+    assert.deepEqual([...rgb.subarray(3 * i, 3 * i + 3)], palette[data[i]]);
+  assert.throws(() => encodePngPalette8(data, w, h + 1, palette), /size mismatch/);
 });
 
 test('sharp-written PNGs with every filter decode identically', async () => {

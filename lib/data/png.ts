@@ -149,26 +149,64 @@ function chunk(type: string, body: Buffer): Buffer {
   return Buffer.concat([head, body, crc]);
 }
 
-/** Encodes an 8-bit grey PNG (Sub filter, zlib level 6): deterministic for a given zlib. */
-export function encodePngGray8(data: Uint8Array, width: number, height: number): Buffer {
-  if (data.length !== width * height) throw new Error('encodePngGray8: size mismatch');
+/** Rows with the Sub filter (label maps are long runs along a row), one filter byte each. */
+function subFiltered(data: Uint8Array, width: number, height: number): Buffer {
   const raw = Buffer.alloc(height * (width + 1));
   for (let y = 0; y < height; y++) {
     const o = y * (width + 1);
-    raw[o] = 1; // Sub: label maps are long runs along a row
+    raw[o] = 1;
     const r = y * width;
     raw[o + 1] = data[r];
     for (let x = 1; x < width; x++) raw[o + 1 + x] = (data[r + x] - data[r + x - 1]) & 255;
   }
+  return raw;
+}
+
+function header(width: number, height: number, colorType: 0 | 3): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grey
+  ihdr[9] = colorType;
+  return ihdr;
+}
+
+/** Encodes an 8-bit grey PNG (Sub filter, zlib level 6): deterministic for a given zlib. */
+export function encodePngGray8(data: Uint8Array, width: number, height: number): Buffer {
+  if (data.length !== width * height) throw new Error('encodePngGray8: size mismatch');
   return Buffer.concat([
     SIGNATURE,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw, { level: 6 })),
+    chunk('IHDR', header(width, height, 0)),
+    chunk('IDAT', deflateSync(subFiltered(data, width, height), { level: 6 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * Encodes an 8-bit palette PNG whose pixel values are the class ids and whose palette shows
+ * them in colour, as mmseg saves predictions (`MMSegInferencer`, `img_path` → `pred/*.png`):
+ * viewers show colours, `decodePngLabel` (and Pillow) read back the ids.
+ * @param palette RGB per id; ids without a colour are drawn black
+ * @throws Error when `data` does not hold width × height values or the palette has > 256 entries
+ */
+export function encodePngPalette8(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  palette: readonly (readonly [number, number, number])[],
+): Buffer {
+  if (data.length !== width * height) throw new Error('encodePngPalette8: size mismatch');
+  if (palette.length > 256)
+    throw new Error(`a PNG palette holds 256 colours, got ${palette.length}`);
+  let top = 0;
+  for (const v of data) if (v > top) top = v;
+  const plte = Buffer.alloc(3 * Math.max(palette.length, top + 1));
+  palette.forEach((c, i) => plte.set(c, 3 * i));
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', header(width, height, 3)),
+    chunk('PLTE', plte),
+    chunk('IDAT', deflateSync(subFiltered(data, width, height), { level: 6 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
