@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { REPO_ROOT } from '../../test/helpers/parity.ts';
 import { switchBackend } from '../../test/helpers/backends.ts';
@@ -32,7 +32,7 @@ const model = createModel('segformer-b0', { numClasses: 150, seed: 3 });
 exportPth(model, ckpt);
 
 /** A smooth random photo (blurred noise), so the labels form regions. */
-async function photo(w: number, h: number, seed: number): Promise<sharp.Sharp> {
+async function photo(w: number, h: number, seed: number): Promise<Sharp> {
   return sharp(Buffer.from(randomRgb(w, h, seed)), {
     raw: { width: w, height: h, channels: 3 },
   }).blur(3);

@@ -20,6 +20,9 @@ import { encodeModel, DataType, type Dimension, type ModelProto } from './onnx_p
 import { recordAt, type RecordMode, type Recording } from './record.ts';
 import { recordDynamic } from './dynamic.ts';
 import { formatDim, isSym, SYM_ORDER, type Dim } from './sym.ts';
+import { META } from './onnx_meta.ts';
+
+export { META };
 
 export const OPSET = 17;
 /** ONNX IR version 8 (ONNX 1.10+), which opset 17 runtimes read. */
@@ -63,14 +66,6 @@ export class ExportError extends Error {
     this.name = 'ExportError';
   }
 }
-
-/** Metadata keys written into every export. */
-export const META = {
-  model: 'offseg.model',
-  numClasses: 'offseg.num_classes',
-  outputStride: 'offseg.output_stride',
-  sizeDivisor: 'offseg.size_divisor',
-} as const;
 
 function checkSize(model: Segmentor, size: readonly [number, number]): void {
   const d = model.sizeDivisor;
