@@ -7,6 +7,7 @@ import { exportCommand } from './export_command.ts';
 import { plotLogCommand } from './plot_log_command.ts';
 import { browseDatasetCommand } from './browse_dataset_command.ts';
 import { predictCommand } from './predict_command.ts';
+import { sweepCommand, workerCommand } from './sweep_command.ts';
 
 export interface Command {
   summary: string;
@@ -25,4 +26,6 @@ export const COMMANDS: Record<string, Command> = {
   'plot-log': plotLogCommand,
   'browse-dataset': browseDatasetCommand,
   predict: predictCommand,
+  sweep: sweepCommand,
+  worker: workerCommand,
 };

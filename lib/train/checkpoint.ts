@@ -18,7 +18,9 @@ import {
   renameSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 const MAGIC = 'OFFSEGCK';
 
@@ -35,9 +37,15 @@ export interface CheckpointContents<M> {
   tensors: Map<string, tf.Tensor>;
 }
 
-/** Write atomically: temporary file in the same folder, fsync, rename. */
+/**
+ * Write atomically: temporary file in the same folder, fsync, rename. The temporary name carries
+ * host, process and thread, so writers on different hosts sharing the folder never collide.
+ */
 export function atomicWrite(path: string, chunks: Uint8Array[]): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.tmp-${hostname()}-${process.pid}-${threadId}`,
+  );
   const fd = openSync(tmp, 'w');
   try {
     for (const c of chunks) writeSync(fd, c);
