@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { resultsDir } from './paths.ts';
 
 /** A Plotly figure: traces and layout as Plotly.newPlot takes them. */
@@ -87,11 +87,21 @@ function releaseSoon(): void {
   idle = setTimeout(() => void closeBrowser(), IDLE_MS);
 }
 
-/** Render a Plotly figure to PNG bytes in headless Chromium (Plotly.toImage). */
-export async function renderPng(fig: Figure, scale = 2): Promise<Buffer> {
+/** Run `fn` on a fresh page of the shared headless Chromium (closed afterwards). */
+export async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   const b = await getBrowser();
   const page = await b.newPage();
   try {
+    return await fn(page);
+  } finally {
+    await page.close();
+    releaseSoon();
+  }
+}
+
+/** Render a Plotly figure to PNG bytes in headless Chromium (Plotly.toImage). */
+export async function renderPng(fig: Figure, scale = 2): Promise<Buffer> {
+  return withPage(async (page) => {
     await page.setContent(figureHtml(fig), { waitUntil: 'load' });
     const { width, height } = size(fig);
     const url = await page.evaluate(
@@ -104,10 +114,7 @@ export async function renderPng(fig: Figure, scale = 2): Promise<Buffer> {
       [width, height, scale] as const,
     );
     return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
-  } finally {
-    await page.close();
-    releaseSoon();
-  }
+  });
 }
 
 /**
