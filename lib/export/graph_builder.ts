@@ -160,6 +160,22 @@ export class GraphBuilder {
     return this.constant([v], [], 'float32', 'scalar');
   }
 
+  /** Drop the nodes no graph output depends on, and the initializers no node reads. */
+  prune(outputs: readonly string[]): void {
+    const live = new Set(outputs);
+    const keep = new Array<boolean>(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n.output.some((o) => live.has(o))) continue;
+      keep[i] = true;
+      for (const x of n.input) if (x) live.add(x);
+    }
+    const nodes = this.nodes.filter((_, i) => keep[i]);
+    const inits = this.initializers.filter((t) => live.has(t.name ?? ''));
+    this.nodes.splice(0, this.nodes.length, ...nodes);
+    this.initializers.splice(0, this.initializers.length, ...inits);
+  }
+
   /** Enable symbolic sizes: h = H/d and w = W/d are read from the NCHW `input`'s shape. */
   setSymbolicSource(input: string, divisor: number): void {
     this.symSource = { input, divisor };

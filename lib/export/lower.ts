@@ -6,7 +6,9 @@
  * computation in tfjs' own layout (NHWC); each convolution and pooling is wrapped in the
  * transposes to and from ONNX's NCHW. The final NHWC logits are transposed back to NCHW. ONNX
  * Runtime's transpose optimizer moves those transposes through the elementwise ops between
- * convolutions and cancels the inverse pairs at session creation.
+ * convolutions and cancels the inverse pairs at session creation; 1×1 convolutions that tfjs runs
+ * as matrix products are written as Conv nodes for that reason (./pointwise.ts). Nodes that end
+ * up unused are pruned.
  *
  * Parameters: each model variable a kernel reads becomes one initializer named by its official
  * state_dict key, in PyTorch's layout (conv weights [O, I, kH, kW], linear weights [out, in]),
@@ -20,7 +22,8 @@ import { GraphBuilder, type ElemType } from './graph_builder.ts';
 import type { KernelNode, Recording, RecordedValue, ValueRef } from './record.ts';
 import { staticDim } from './sym.ts';
 import { ELEMENTWISE_OPS } from './ops_elementwise.ts';
-import { NN_OPS } from './ops_nn.ts';
+import { lowerPointwiseConv, NN_OPS } from './ops_nn.ts';
+import { findPointwiseConvs } from './pointwise.ts';
 import { SHAPE_OPS } from './ops_shape.ts';
 import { REDUCE_OPS } from './ops_reduce.ts';
 import { COMPOSITE_OPS } from './ops_composite.ts';
@@ -223,7 +226,25 @@ export function lowerRecording(
     },
   };
 
+  // 1×1 convs run as Reshape → MatMul → Reshape become Conv nodes (./pointwise.ts).
+  const pointwise = findPointwiseConvs(rec);
+  const skipped = new Set([...pointwise.values()].flatMap((p) => p.skipped));
+  const aliases = new Map<number, string>(); // final Reshape → the Conv's NHWC output
   rec.nodes.forEach((node, i) => {
+    const pw = pointwise.get(i);
+    if (skipped.has(i) || pw) {
+      if (pw) {
+        const x = valueOf(pw.source);
+        aliases.set(pw.output, lowerPointwiseConv(ctx, node, x, pw.inChannels, pw.outChannels));
+      }
+      produced.push(node.outputs.map(() => ''));
+      return;
+    }
+    const alias = aliases.get(i);
+    if (alias !== undefined) {
+      produced.push([alias]);
+      return;
+    }
     const lower = LOWERINGS[node.kernel];
     if (!lower) throw new UnsupportedKernelError(node.kernel, node.scope);
     const outs = lower(ctx, node);
@@ -240,6 +261,7 @@ export function lowerRecording(
     { perm: [0, 3, 1, 2] },
     { exact: [g.reserve(opts.outputName ?? 'logits')] },
   );
+  g.prune([output]);
   return { input, output };
 }
 

@@ -118,6 +118,11 @@ test('initializers are the state_dict keys in PyTorch layout, with the metadata'
   // SegFormer's forward reads every parameter, so each one is an initializer.
   assert.equal(checked, model.namedParameters().length);
   assert.deepEqual(inits.get('backbone.layers.0.1.0.attn.attn.in_proj_weight')?.dims, [96, 32]);
+  // 1×1 convs (run by tfjs as Reshape → MatMul → Reshape) are written as Conv nodes.
+  const op = (name: string) => m.graph.node.find((n) => n.name === name)?.opType;
+  assert.equal(op('decode_head.fusion_conv.conv/_FusedMatMul'), 'Conv');
+  assert.equal(op('backbone.layers.0.1.0.ffn.layers.0/_FusedMatMul'), 'Conv');
+  assert.equal(op('backbone.layers.0.1.0.attn.attn.out_proj/BatchMatMul'), 'MatMul');
   const meta = new Map(m.metadataProps.map((p) => [p.key, p.value]));
   assert.equal(meta.get('offseg.model'), 'segformer-b0');
   assert.equal(meta.get('offseg.num_classes'), String(K));

@@ -105,6 +105,35 @@ const conv =
     return [fusedActivation(ctx, n, out)];
   };
 
+/**
+ * A 1×1 conv that tfjs ran as Reshape → MatMul → Reshape (./pointwise.ts): Conv on the NHWC
+ * `source` [B, H, W, C] with the product's weight, [C, C'] (or [C', C] with transposeB) behind
+ * batch axes of 1, as [C', C, 1, 1]; the product's bias and activation. Returns [B, H, W, C'].
+ */
+export function lowerPointwiseConv(
+  ctx: LowerContext,
+  n: KernelNode,
+  source: string,
+  cin: number,
+  cout: number,
+): string {
+  const g = ctx.g;
+  const base = ctx.label(n);
+  const tb = n.attrs.transposeB === true;
+  const w2 = g.add1(
+    'Reshape',
+    [ctx.input(n, 'b'), g.int64s(tb ? [cout, cin] : [cin, cout])],
+    {},
+    `${base}/W2`,
+  );
+  const wt = tb ? w2 : g.add1('Transpose', [w2], { perm: [1, 0] }, `${base}/WT`);
+  const w = g.add1('Reshape', [wt, g.int64s([cout, cin, 1, 1])], {}, `${base}/W`);
+  const inputs = [toNchw(ctx, source, base), w];
+  if (ctx.has(n, 'bias')) inputs.push(ctx.input(n, 'bias'));
+  const y = g.add1('Conv', inputs, { kernel_shape: [1, 1] }, base);
+  return fusedActivation(ctx, n, toNhwc(ctx, y, `${base}/nhwc`));
+}
+
 /** Swap the last two axes of a rank-r value. */
 function swapLast(ctx: LowerContext, x: string, rank: number, name: string): string {
   const perm = Array.from({ length: rank }, (_, i) => i);
