@@ -50,6 +50,8 @@ export interface PrepareOptions {
   palette?: PaletteName;
   /** Override the dataset's inference mode. */
   mode?: 'whole' | 'slide';
+  /** Override the keep-ratio test scale (long, short): smaller is faster and coarser. */
+  scale?: [number, number];
   /** Copy built-in sample photos (default true; generates the built-in dataset once if needed). */
   samples?: boolean;
   /** Progress lines (default: stderr). */
@@ -231,6 +233,7 @@ export async function prepareDemoModel(opts: PrepareOptions): Promise<DemoCard> 
       trained = false;
     }
   }
+  if (opts.scale) dataset.test.pipeline.scale = [...opts.scale];
   const meta = readOnnxMeta(readFileSync(onnxFile), onnxFile);
   const samples =
     opts.samples === false || dataset.name !== 'builtin' ? [] : await copySamples(out, builtin);

@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: build the page (./build.ts) and serve it on localhost, printing the address.
  *   npm run demo -- [--port 8080] [--run DIR | --onnx F.onnx [--palette NAME]] [--mode whole|slide]
+ *                   [--scale LONGxSHORT]
  * The server sends the cross-origin isolation headers (COOP/COEP) that let ONNX Runtime Web use
  * WebAssembly threads. Static files only, from one folder; nothing leaves the machine.
  */
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { repoRoot } from '../lib/paths.ts';
 import { buildDemo } from './build.ts';
 import { paletteOption } from '../lib/cli/predict_setup.ts';
+import { sizeOption } from '../lib/cli/args.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -76,17 +78,20 @@ async function main(): Promise<void> {
       onnx: { type: 'string' },
       palette: { type: 'string' },
       mode: { type: 'string' },
+      scale: { type: 'string' },
       out: { type: 'string' },
     },
   });
   const out = v.out ?? join(repoRoot(), 'dist', 'demo');
   const mode = v.mode === 'whole' || v.mode === 'slide' ? v.mode : undefined;
+  const scale = v.scale ? sizeOption(v.scale, 'scale', [0, 0]) : undefined;
   const card = await buildDemo({
     out,
     run: v.run,
     onnx: v.onnx,
     palette: paletteOption(v.palette),
     mode,
+    scale,
   });
   const server = await serveDemo(out, Number(v.port ?? 8080));
   console.log(`OffSeg demo: ${server.url}`);
