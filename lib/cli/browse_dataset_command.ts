@@ -35,7 +35,9 @@ export const browseDatasetCommand: Command = {
     const { config } = loadConfig(file, overrides, { env: process.env });
     const sheet = await datasetContactSheet(config, { n });
     const stem =
-      v.out ?? join('work_dirs', 'browse_dataset', basename(file).replace(/\.json$/, ''));
+      typeof v.out === 'string'
+        ? v.out
+        : join('work_dirs', 'browse_dataset', basename(file).replace(/\.json$/, ''));
     const files = await writeFigure(stem, sheet.figure);
     console.log(
       `${sheet.indices.length} samples (dataset indices ${sheet.indices.join(', ')}), crop ${sheet.crop.join('×')}, ${sheet.classes.length} classes shown: ${sheet.classes.join(', ')}`,

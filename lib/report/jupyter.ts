@@ -1,6 +1,6 @@
 /**
- * Headless Jupyter for the notebooks (issue #6 §3, stack.md §Jupyter): Debian's nbclient (the
- * executor behind `jupyter nbconvert --execute`, python at /usr/bin/python3) running notebooks
+ * Headless Jupyter for the notebooks: Debian's nbclient (the executor behind
+ * `jupyter nbconvert --execute`, python at /usr/bin/python3) running notebooks
  * on the tslab kernel, whose spec is written inside the checkout (.cache/jupyter, passed as
  * JUPYTER_PATH) so nothing is registered for the user. Also runs a notebook source as a plain
  * script (tsx).
@@ -11,25 +11,30 @@ import { basename, join } from 'node:path';
 import { repoRoot } from '../paths.ts';
 
 export const PYTHON = '/usr/bin/python3';
-export const NBCONVERT = '/usr/bin/jupyter-nbconvert';
+/** The notebook server the README tells users to open (`jupyter notebook notebooks/`). */
+export const NOTEBOOK_SERVER = '/usr/bin/jupyter-notebook';
 export const CHROMIUM_BIN = '/usr/bin/chromium';
+/**
+ * The minimum for headless runs, the notebook server and PNG figures (Debian 12 names). Installed
+ * without recommends: those pull in desktop services (avahi, cups helpers, samba libraries,
+ * pandoc…) that none of this needs.
+ */
 export const APT_PACKAGES = [
-  'jupyter-client',
-  'jupyter-nbconvert',
+  'jupyter-notebook',
   'python3-nbclient',
   'python3-nbformat',
   'chromium',
 ];
-export const APT_COMMAND = `apt-get install -y ${APT_PACKAGES.join(' ')}`;
+export const APT_COMMAND = `apt-get install -y --no-install-recommends ${APT_PACKAGES.join(' ')}`;
 
-/** What is missing for headless execution (empty = ready). */
+/** What is missing for headless execution, the notebook server and figures (empty = ready). */
 export function jupyterMissing(): string[] {
   const missing: string[] = [];
-  if (!existsSync(NBCONVERT)) missing.push(NBCONVERT);
+  if (!existsSync(NOTEBOOK_SERVER)) missing.push(`${NOTEBOOK_SERVER} (jupyter-notebook)`);
   if (!existsSync(PYTHON)) missing.push(PYTHON);
   else if (spawnSync(PYTHON, ['-c', 'import nbclient, nbformat'], { stdio: 'ignore' }).status !== 0)
     missing.push('python3-nbclient / python3-nbformat');
-  if (!existsSync(CHROMIUM_BIN)) missing.push(CHROMIUM_BIN);
+  if (!existsSync(CHROMIUM_BIN)) missing.push(`${CHROMIUM_BIN} (chromium)`);
   return missing;
 }
 

@@ -1,22 +1,21 @@
 /**
- * The notebook plumbing of issue #6: tables through danfojs (CSV quoting, provenance tags),
- * report sections, the percent-format ↔ .ipynb sync (drift is detected), the artefact list,
- * and a Plotly figure saved as HTML (+ PNG when Chromium is installed).
+ * The notebook plumbing: tables through danfojs (CSV quoting, provenance tags, one rounding
+ * per column), report sections, the artefact list, and a Plotly figure saved as HTML (+ PNG
+ * when Chromium is installed). The .ts ↔ .ipynb pairing is tested in test/notebook_pairing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../../test/helpers/parity.ts';
-import { repoRoot } from '../paths.ts';
 import { frameCsv, saveTable, toDataFrame } from './frame.ts';
 import { isQuick, writeSection } from './section.ts';
 import { CHROMIUM, saveFigure, savePng } from './figure.ts';
 import { EXPECTED, expectedFiles, missingArtefacts } from './artefacts.ts';
-import { parsePercent, syncNotebooks, toIpynb } from '../../scripts/notebooks.ts';
 import { failure } from './jupyter.ts';
 import { checkpointEnv, evalReleased } from './released.ts';
+import { missingEmbeds, reportLinkProblems, reportMarkdown } from './report_md.ts';
 import type { Table } from './table.ts';
 
 await useBackend('cpu');
@@ -72,59 +71,6 @@ test('writeSection writes results/report/<id>.md; isQuick reads OFFSEG_QUICK', (
   process.env.OFFSEG_QUICK = '0';
   assert.equal(isQuick(), false);
   process.env.OFFSEG_QUICK = old;
-});
-
-const SRC = `// %% [markdown]
-// # Title
-//
-// text **measured**
-
-// %%
-const a = 1;
-
-// %%
-// quoted: comment in code
-console.log(a);
-`;
-
-test('percent format: markdown and code cells', () => {
-  const cells = parsePercent(SRC);
-  assert.deepEqual(cells, [
-    { kind: 'markdown', source: '# Title\n\ntext **measured**' },
-    { kind: 'code', source: 'const a = 1;' },
-    { kind: 'code', source: '// quoted: comment in code\nconsole.log(a);' },
-  ]);
-  const nb = JSON.parse(toIpynb(SRC, '09-demo')) as {
-    cells: { id: string; cell_type: string; source: string[] }[];
-    metadata: { kernelspec: { name: string; language: string } };
-    nbformat: number;
-  };
-  assert.equal(nb.nbformat, 4);
-  assert.equal(nb.metadata.kernelspec.name, 'tslab');
-  assert.equal(nb.metadata.kernelspec.language, 'typescript');
-  assert.deepEqual(
-    nb.cells.map((c) => c.id),
-    ['09-demo-00', '09-demo-01', '09-demo-02'],
-  );
-  assert.deepEqual(nb.cells[0].source, ['# Title\n', '\n', 'text **measured**']);
-});
-
-test('notebook sync: check detects drift, sync fixes it; the repo notebooks are in sync', () => {
-  const dir = mkdtempSync(join(tmp, 'nb-'));
-  writeFileSync(join(dir, '09-demo.ts'), SRC);
-  writeFileSync(join(dir, 'notes.ts'), '// not a notebook');
-  assert.equal(syncNotebooks(dir, false).stale.length, 1); // no .ipynb yet
-  syncNotebooks(dir, true);
-  assert.deepEqual(syncNotebooks(dir, false), { stale: [], all: [join(dir, '09-demo.ipynb')] });
-  writeFileSync(join(dir, '09-demo.ts'), SRC + '\n// %%\nconsole.log(2);\n');
-  assert.deepEqual(syncNotebooks(dir, false).stale, [join(dir, '09-demo.ipynb')]);
-  // Ours (00–03, 06) must be committed in sync (the others are checked by npm run reproduce).
-  const repoNb = join(repoRoot(), 'notebooks');
-  const mine = /\/0[01236]-[^/]+\.ipynb$/;
-  assert.deepEqual(
-    syncNotebooks(repoNb, false).stale.filter((f) => mine.test(f)),
-    [],
-  );
 });
 
 test('artefact list: every notebook has a section; missing files are reported', () => {
@@ -198,4 +144,47 @@ test('released checkpoints: env names, and "not run here" with the reason', asyn
     r.status === 'not-run' ? r.reason : '',
     /^no dataset root \(OFFSEG_ADE20K_ROOT\), no checkpoint .*nope\.pth does not exist$/,
   );
+});
+
+test('REPORT.md: protocol stated once, links relative and resolving, every figure embedded', () => {
+  const dir = mkdtempSync(join(tmp, 'rep-'));
+  const section = (n: string, body: string) => `## ${n}\n\n${body}\n`;
+  const md = reportMarkdown({
+    command: 'npm run reproduce -- --quick',
+    date: '2026-01-01T00:00:00Z',
+    commit: 'abc1234',
+    dirty: false,
+    backend: 'cpu',
+    quick: true,
+    skipTrain: false,
+    minutes: 1.25,
+    executed: [['04-table6-components', 1500]],
+    sections: [
+      section('Table 6', '| a (proxy) |\n\n![t6](figures/table6_components.png)'),
+      section('Fig. 5', 'see ![f5](../figures/fig5.png) and [abs](/tmp/x.png)'),
+    ],
+    tags: 'Tags: …',
+    protocol: '**Proxy protocol.** built-in dataset',
+  });
+  assert.equal(md.match(/Proxy protocol/g)?.length, 1);
+  assert.match(md, /^# OffSeg-ts reproduction report \(quick mode\)/);
+  assert.match(
+    md,
+    /\| \[04-table6-components\]\(notebooks\/04-table6-components\.ipynb\) \| 1\.5 \|/,
+  );
+  assert.deepEqual(reportLinkProblems(dir, md), [
+    'notebooks/04-table6-components.ipynb: no such file',
+    'figures/table6_components.png: no such file',
+    `../figures/fig5.png: outside ${dir}`,
+    '/tmp/x.png: absolute path',
+  ]);
+  assert.deepEqual(missingEmbeds(md, ['table6_components', 'fig3_ideal_representations']), [
+    'fig3_ideal_representations',
+  ]);
+  const noProxy = reportMarkdown({
+    ...{ command: 'c', date: 'd', commit: 'c', dirty: true, backend: 'b', quick: false },
+    ...{ skipTrain: true, minutes: 1, executed: [], tags: 't', protocol: 'PROTOCOL-TEXT' },
+    sections: [section('Table 2', 'measured only')],
+  });
+  assert.ok(!noProxy.includes('PROTOCOL-TEXT'), 'no protocol without proxy sections');
 });
