@@ -1,7 +1,5 @@
 /**
  * Composite ops (lib/ops/composite.ts) → ONNX (opset 17), one standard node or pattern each:
- * - GridSampleBilinearBorder → GridSample(bilinear, border, align_corners 0) on the NCHW view,
- *   torch's grid_sample with those settings (https://onnx.ai/onnx/operators/onnx__GridSample.html);
  * - LayerNorm (last axis) → LayerNormalization(axis −1, epsilon);
  * - GroupNorm → InstanceNormalization over [B, G, (C/G)·H·W], then the per-channel affine, the
  *   pattern PyTorch's own exporter writes for GroupNormalization before opset 18.
@@ -10,18 +8,6 @@
  */
 import type { Lowering } from './lower.ts';
 import { staticDim, type Dim } from './sym.ts';
-
-const gridSample: Lowering = (ctx, n) => {
-  const base = ctx.label(n);
-  const x = ctx.g.add1('Transpose', [ctx.input(n, 'x')], { perm: [0, 3, 1, 2] }, `${base}/nchw`);
-  const y = ctx.g.add1(
-    'GridSample',
-    [x, ctx.input(n, 'x1')],
-    { mode: 'bilinear', padding_mode: 'border', align_corners: 0 },
-    base,
-  );
-  return [ctx.g.add1('Transpose', [y], { perm: [0, 2, 3, 1] }, `${base}/nhwc`)];
-};
 
 const layerNorm: Lowering = (ctx, n) => [
   ctx.g.add1(
@@ -60,7 +46,6 @@ const groupNorm: Lowering = (ctx, n) => {
 };
 
 export const COMPOSITE_OPS: Readonly<Record<string, Lowering>> = {
-  GridSampleBilinearBorder: gridSample,
   LayerNorm: layerNorm,
   GroupNorm: groupNorm,
 };

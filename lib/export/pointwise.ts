@@ -46,6 +46,12 @@ function readers(rec: Recording): Map<string, number[]> {
   return m;
 }
 
+function shapeOf(rec: Recording, r: ValueRef): readonly Dim[] | undefined {
+  if (r.kind === 'node') return rec.nodes[r.node].outputs[r.output].shape;
+  if (r.kind === 'input') return rec.input.shape;
+  return undefined;
+}
+
 function staticNumber(d: Dim): number | undefined {
   return typeof d === 'number' ? d : undefined;
 }
@@ -62,9 +68,12 @@ export function findPointwiseConvs(rec: Recording): Map<number, PointwiseConv> {
     if (!MATMUL.has(mm.kernel) || mm.attrs.transposeA) return;
     if (mm.attrs.activation === 'prelu') return;
     const a = mm.inputs.a;
-    // Back through the Reshapes feeding `a`.
+    const aShape = mm.inputInfo.a.shape;
+    if (!aShape.slice(0, -2).every((d) => dimEquals(d, 1))) return;
+    // Back through the Reshapes feeding `a`, to the nearest 4-D value with a's channel axis.
     const before: number[] = [];
     let src: ValueRef = a;
+    let xShape: readonly Dim[] | undefined;
     while (
       src.kind === 'node' &&
       rec.nodes[src.node].kernel === 'Reshape' &&
@@ -72,14 +81,14 @@ export function findPointwiseConvs(rec: Recording): Map<number, PointwiseConv> {
     ) {
       before.push(src.node);
       src = rec.nodes[src.node].inputs.x;
+      const shape = shapeOf(rec, src);
+      if (shape?.length === 4 && dimEquals(shape[3], aShape[aShape.length - 1])) {
+        xShape = shape;
+        break;
+      }
     }
-    if (!before.length) return;
-    const first = rec.nodes[before[before.length - 1]];
-    const xShape = first.inputInfo.x.shape;
-    const aShape = mm.inputInfo.a.shape;
-    const c = staticNumber(xShape[3]);
-    if (xShape.length !== 4 || c === undefined || !dimEquals(aShape[aShape.length - 1], c)) return;
-    if (!aShape.slice(0, -2).every((d) => dimEquals(d, 1))) return;
+    const c = xShape ? staticNumber(xShape[3]) : undefined;
+    if (!xShape || c === undefined) return;
     const bShape = mm.inputInfo.b.shape;
     if (!bShape.slice(0, -2).every((d) => dimEquals(d, 1))) return;
     const cout = staticNumber(

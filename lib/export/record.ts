@@ -97,7 +97,6 @@ export interface Recording {
 export const COMPOSITE_KERNELS: Record<CompositeOp['kind'], string> = {
   resize_bicubic: 'ResizeBicubic',
   gelu: 'Gelu',
-  grid_sample: 'GridSampleBilinearBorder',
   layer_norm: 'LayerNorm',
   group_norm: 'GroupNorm',
 };

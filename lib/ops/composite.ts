@@ -8,9 +8,8 @@
  *   A = −0.75, half_pixel) computes the same interpolation for any size.
  * - `gelu`: one fused kernel on WASM, five elementwise kernels elsewhere; recorded as one exact
  *   GELU whichever backend runs the recording.
- * - `grid_sample` (bilinear, border, align_corners=False), `layer_norm` (last axis) and
- *   `group_norm`: tens of kernels each here, one ONNX node (GridSample, LayerNormalization) or a
- *   short standard pattern (InstanceNormalization over the groups) there.
+ * - `layer_norm` (last axis) and `group_norm`: tens of kernels each here, one ONNX node
+ *   (LayerNormalization) or a short standard pattern (InstanceNormalization over the groups) there.
  *
  * With no recorder active (every normal run) `asComposite` is one null check and a call.
  */
@@ -23,7 +22,6 @@ export type CompositeOp =
       size: [number, number];
     }
   | { kind: 'gelu' }
-  | { kind: 'grid_sample' }
   | { kind: 'layer_norm'; eps: number }
   | { kind: 'group_norm'; groups: number; eps: number };
 

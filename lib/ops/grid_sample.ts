@@ -15,11 +15,12 @@
  * gradients.
  *
  * Gradients: w.r.t. the input through a scatter-add (ScatterNd), w.r.t. the grid
- * through α and β. The ONNX exporter records the op as one GridSample node (./composite.ts). Recorded as 'grid_sample' with 4·outNumel MACs (fvcore's bilinear convention).
+ * through α and β. Recorded as 'grid_sample' with 4·outNumel MACs (fvcore's bilinear convention).
+ * The ONNX exporter keeps these kernels (GatherND on NHWC rows): ONNX Runtime's GridSample on the
+ * NCHW view, with the transposes to and from it, measured slower on OffSeg-T.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { numel, recordOp } from './trace.ts';
-import { asComposite } from './composite.ts';
 
 /**
  * Clamp to [0, hi] with PyTorch's border-mode gradient: 1 strictly inside, 0 on or beyond the
@@ -65,19 +66,12 @@ const gatherRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
  * are clamped to the border); returns [N, Ho, Wo, C].
  */
 export function gridSample(input: tf.Tensor4D, grid: tf.Tensor4D, scope = ''): tf.Tensor4D {
-  const [n, , , c] = input.shape;
+  const [n, h, w, c] = input.shape;
   const [gn, ho, wo, two] = grid.shape;
   if (gn !== n || two !== 2) {
     throw new Error(`gridSample: grid [${grid.shape}] does not fit input [${input.shape}]`);
   }
   recordOp('grid_sample', 4 * numel([n, ho, wo, c]), scope, [input.shape, grid.shape]);
-  return asComposite({ kind: 'grid_sample' }, [input, grid], () => sample(input, grid));
-}
-
-/** The sampling itself (shapes checked by `gridSample`). */
-function sample(input: tf.Tensor4D, grid: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w, c] = input.shape;
-  const [, ho, wo] = grid.shape;
   return tf.tidy(() => {
     const m = n * ho * wo;
     const [gx, gy] = tf.split(grid, 2, 3); // 2 × (N, Ho, Wo, 1)
