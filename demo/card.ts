@@ -4,7 +4,7 @@
  * shared by the page and the Node side that writes them.
  */
 import type { PhotoTest } from '../lib/eval/segment_photo.ts';
-import type { Palette } from '../lib/eval/overlay.ts';
+import type { ClassArea, Palette } from '../lib/eval/overlay.ts';
 
 /** A dataset's look and test recipe. */
 export interface DatasetCard {
@@ -35,4 +35,19 @@ export type DatasetCards = Record<string, DatasetCard>;
 export function datasetForClasses(cards: DatasetCards, k: number): DatasetCard | undefined {
   const fits = Object.values(cards).filter((c) => c.classes.length === k);
   return fits.length === 1 ? fits[0] : undefined;
+}
+
+/** What the page exposes to scripts as `globalThis.offsegDemo` (the end-to-end test reads it). */
+export interface DemoState {
+  ready: Promise<void>;
+  last?: {
+    name: string;
+    width: number;
+    height: number;
+    labels: number[];
+    classes: ClassArea[];
+    inferenceMs: number;
+    totalMs: number;
+    backend: string;
+  };
 }

@@ -9,22 +9,13 @@ import { readOnnxMeta } from '../lib/export/onnx_meta.ts';
 import { segmentPhoto } from '../lib/eval/segment_photo.ts';
 import { classAreas, colorLabels, overlayLabels, type ClassArea } from '../lib/eval/overlay.ts';
 import { openSession, ortNet, type OrtModel } from './ort_net.ts';
-import { datasetForClasses, type DatasetCard, type DatasetCards, type DemoCard } from './card.ts';
-
-/** What the page exposes to scripts (the end-to-end test reads it). */
-export interface DemoState {
-  ready: Promise<void>;
-  last?: {
-    name: string;
-    width: number;
-    height: number;
-    labels: number[];
-    classes: ClassArea[];
-    inferenceMs: number;
-    totalMs: number;
-    backend: string;
-  };
-}
+import {
+  datasetForClasses,
+  type DatasetCard,
+  type DatasetCards,
+  type DemoCard,
+  type DemoState,
+} from './card.ts';
 
 interface Loaded {
   model: OrtModel;

@@ -12,6 +12,7 @@ import type { SegmentationEngine } from '../engine/engine.ts';
 import { readOnnxMeta } from '../engine/onnxruntime.ts';
 import { engineNet } from '../eval/tensor_net.ts';
 import { segmentPhoto, type PhotoTest } from '../eval/segment_photo.ts';
+import type { LogitsNet } from '../eval/segment.ts';
 import { classAreas } from '../eval/overlay.ts';
 import { listPhotos, PhotoError, readPhoto } from '../io/photo.ts';
 import { writePrediction } from '../io/prediction_files.ts';
@@ -183,7 +184,20 @@ async function predictOne(
     );
   }
   const t1 = performance.now();
-  const pred = await segmentPhoto(engineNet(p.engine), photo, p.test);
+  const net = engineNet(p.engine);
+  let netMs = 0;
+  const timed: LogitsNet = {
+    ...net,
+    async logits(x) {
+      const t = performance.now();
+      try {
+        return await net.logits(x);
+      } finally {
+        netMs += performance.now() - t;
+      }
+    },
+  };
+  const pred = await segmentPhoto(timed, photo, p.test);
   const ms = performance.now() - t1;
   const info = {
     image: file,
@@ -194,6 +208,7 @@ async function predictOne(
     inputSize: pred.inputSize,
     mode: p.test.inference.mode,
     latencyMs: Math.round(ms),
+    networkMs: Math.round(netMs),
   };
   const w = await writePrediction(
     out,
@@ -215,7 +230,8 @@ async function predictOne(
   const [ih, iw] = pred.inputSize;
   const line =
     `${file} ${photo.width}×${photo.height} (network ${iw}×${ih}, ${p.test.inference.mode}): ${top}; ` +
-    `${(ms / 1000).toFixed(2)} s inference, ${((performance.now() - t0) / 1000).toFixed(2)} s in all → ` +
+    `${(ms / 1000).toFixed(2)} s inference (network ${(netMs / 1000).toFixed(2)} s), ` +
+    `${((performance.now() - t0) / 1000).toFixed(2)} s in all → ` +
     [w.overlay, w.labelPng, w.json].filter(Boolean).join(', ');
   return { line };
 }

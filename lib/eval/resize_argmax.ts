@@ -10,7 +10,8 @@
  * keeps only the classes that can still win there: every resized value lies between the minimum
  * and the maximum of its class at the four corners (a convex combination, and float32 rounding
  * cannot leave that interval because both ends are float32 values), so a class whose corner
- * maximum is below the best corner minimum of any class loses at every pixel of the cell.
+ * maximum is below the best corner minimum of any class loses at every pixel of the cell. Where
+ * the prediction is smooth most cells keep a single class and cost no arithmetic at all.
  */
 import { axisTaps, type AxisTaps, type HostLogits } from './host_resize.ts';
 
@@ -32,7 +33,18 @@ function checkClasses(k: number): void {
   if (k > 256) throw new RangeError(`label maps hold at most 256 classes (uint8), got ${k}`);
 }
 
-/** One source: prune per cell, then evaluate the surviving classes per pixel. */
+/** Longest run of output columns that read the same two source columns. */
+function longestRun(runs: { start: number[]; end: number[] }): number {
+  let m = 0;
+  for (let i = 0; i < runs.start.length; i++) m = Math.max(m, runs.end[i] - runs.start[i]);
+  return m;
+}
+
+/**
+ * One source: per cell of 2×2 source pixels, the classes that can win there; a cell with one
+ * candidate is filled without arithmetic, otherwise the horizontal lerps (`top`, `bottom`, which
+ * depend on the column only) are computed once per column and the vertical lerp per pixel.
+ */
 function argmaxOne(src: HostLogits, outH: number, outW: number): Uint8Array {
   const { data, height: h, width: w, channels: k } = src;
   const ys = axisTaps(h, outH);
@@ -41,12 +53,17 @@ function argmaxOne(src: HostLogits, outH: number, outW: number): Uint8Array {
   const rows = runsOf(ys);
   const labels = new Uint8Array(outH * outW);
   const cand = new Int32Array(k);
+  const span = longestRun(cols);
+  const tops = new Float64Array(span * k);
+  const bots = new Float64Array(span * k);
   for (let band = 0; band < rows.start.length; band++) {
     const y0 = rows.start[band];
+    const y1 = rows.end[band];
     const top = ys.i0[y0] * w * k;
     const bot = ys.i1[y0] * w * k;
     for (let run = 0; run < cols.start.length; run++) {
       const x0 = cols.start[run];
+      const x1 = cols.end[run];
       const l = xs.i0[x0] * k;
       const r = xs.i1[x0] * k;
       // T = max over classes of the corner minimum: the winner at any pixel of the cell is ≥ T.
@@ -70,24 +87,34 @@ function argmaxOne(src: HostLogits, outH: number, outW: number): Uint8Array {
         );
         if (m >= best) cand[n++] = c;
       }
-      for (let y = y0; y < rows.end[band]; y++) {
+      if (n <= 1) {
+        const id = n ? cand[0] : 0;
+        for (let y = y0; y < y1; y++) labels.fill(id, y * outW + x0, y * outW + x1);
+        continue;
+      }
+      for (let x = x0; x < x1; x++) {
+        const fx = xs.frac[x];
+        const o = (x - x0) * n;
+        for (let j = 0; j < n; j++) {
+          const c = cand[j];
+          const tl = data[top + l + c];
+          const bl = data[bot + l + c];
+          tops[o + j] = tl + (data[top + r + c] - tl) * fx;
+          bots[o + j] = bl + (data[bot + r + c] - bl) * fx;
+        }
+      }
+      for (let y = y0; y < y1; y++) {
         const fy = ys.frac[y];
-        for (let x = x0; x < cols.end[run]; x++) {
-          const fx = xs.frac[x];
+        for (let x = x0; x < x1; x++) {
+          const o = (x - x0) * n;
           let bestV = -Infinity;
-          let bestC = n ? cand[0] : 0;
+          let bestC = cand[0];
           for (let j = 0; j < n; j++) {
-            const c = cand[j];
-            const tl = data[top + l + c];
-            const tr = data[top + r + c];
-            const bl = data[bot + l + c];
-            const br = data[bot + r + c];
-            const t = tl + (tr - tl) * fx;
-            const b = bl + (br - bl) * fx;
-            const v = Math.fround(t + (b - t) * fy);
+            const t = tops[o + j];
+            const v = Math.fround(t + (bots[o + j] - t) * fy);
             if (v > bestV) {
               bestV = v;
-              bestC = c;
+              bestC = cand[j];
             }
           }
           labels[y * outW + x] = bestC;
