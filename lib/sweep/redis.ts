@@ -89,5 +89,8 @@ export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
 
 /** The sweep's BullMQ queue on `url` (close it when done). */
 export function openQueue(url: string, name = DEFAULT_QUEUE): Queue<JobData, RunOutcome> {
-  return new Queue<JobData, RunOutcome>(name, { connection: connectionOptions(url) });
+  const queue = new Queue<JobData, RunOutcome>(name, { connection: connectionOptions(url) });
+  // Connection trouble shows in the commands that fail; the client keeps reconnecting.
+  queue.on('error', () => {});
+  return queue;
 }

@@ -6,7 +6,7 @@
  */
 import { ensurePretrainedBackbone, runProxy } from '../train/proxy.ts';
 import { runConfigRun } from './config_run.ts';
-import { resolveRun, type RunOutcome, type RunSpec } from './spec.ts';
+import { isDone, resolveRun, type RunOutcome, type RunSpec } from './spec.ts';
 
 /** Thrown when a run cannot start on this worker for a reason retrying will not fix. */
 export class RunRefusedError extends Error {
@@ -25,23 +25,29 @@ const SKIP_TRAIN = new RunRefusedError(
 
 /**
  * Train (or resume, or reuse) `spec` with `store` as the root of results/, work_dirs/, .cache/.
+ * @param beforeTraining called once before any training starts (not for a run already in the
+ *   store), e.g. to choose the backend: a finished run costs no backend start-up.
  * @throws ProxyGateError (pretraining below the gate), ConfigError, TrainingDivergedError,
  *   RunRefusedError.
  */
-export async function runSpec(spec: RunSpec, store: string): Promise<RunOutcome> {
+export async function runSpec(
+  spec: RunSpec,
+  store: string,
+  beforeTraining: () => Promise<void> = async () => {},
+): Promise<RunOutcome> {
   const run = resolveRun(spec, store);
+  if (!isDone(store, run)) {
+    if (spec.kind !== 'config' && process.env.OFFSEG_SKIP_TRAIN === '1') throw SKIP_TRAIN;
+    await beforeTraining();
+  }
   if (spec.kind === 'pretrain') {
     const pre = await ensurePretrainedBackbone(spec.mode === 'quick', store);
     if (!pre) throw SKIP_TRAIN;
     return { result: run.result, mIoU: pre.mIoU, iterations: pre.iterations, seconds: pre.seconds };
   }
   if (spec.kind === 'proxy') {
-    const r = await runProxy({
-      model: spec.model,
-      seed: spec.seed,
-      quick: spec.mode === 'quick',
-      root: store,
-    });
+    const quick = spec.mode === 'quick';
+    const r = await runProxy({ model: spec.model, seed: spec.seed, quick, root: store });
     if (!r) throw SKIP_TRAIN;
     return { result: run.result, mIoU: r.mIoU, iterations: r.iterations, seconds: r.seconds };
   }
