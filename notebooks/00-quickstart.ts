@@ -1,184 +1,307 @@
 // %% [markdown]
-// # Quick start — build OffSeg-T, load a checkpoint, segment an image
+// # Quick start — build a model, load weights, segment images
 //
 // Provenance of what this notebook prints: **measured** = computed here by this code;
-// **quoted** = copied from the paper. Nothing here is trained (no **proxy** cell).
+// **quoted** = copied from the paper; **proxy** = a model trained here on the built-in dataset.
 //
-// Weights: set `OFFSEG_CHECKPOINT=/path/to/offseg-t_ade20k.pth` (a released OffSeg-T ADE20K
-// checkpoint, mmseg format) before starting Jupyter to segment with trained weights. Without
-// it the notebook loads the official **parity checkpoint** (random weights drawn by the
-// authors' code, `../shared/fixtures/parity/offseg_t/`, K = 150): the segmentation is then
-// noise, but every number is the official model's, which the parity cell checks.
-// `OFFSEG_IMAGE=/path/to/image.jpg` segments your own image instead of the parity image.
+// Which weights segment the images, in this order:
+// 1. `OFFSEG_CHECKPOINT=/path/to/offseg-t_ade20k.pth`, a released ADE20K checkpoint: it segments
+//    `OFFSEG_IMAGE` (your image) or the official parity image;
+// 2. otherwise the newest model this workspace trained with `npm run quickstart`
+//    (work_dirs/quickstart-…): it segments images of the built-in dataset's val split (**proxy**);
+// 3. otherwise random weights (the official parity checkpoint when its fixtures are available,
+//    else a seeded initialisation): the figure then says in its title that the prediction is noise.
+//
+// Change a parameter in the next cell and re-run the notebook.
 
 // %%
-// Setup (measured environment): backend and run mode.
+// Parameters — one place to change what this notebook does.
+const MODEL = 'offseg-t'; // registry name (npx offseg params --help lists them); quoted numbers exist for offseg-t/b/l
+const NUM_IMAGES = 4; // built-in val images to segment with a trained run
+const RUNS_DIR = 'work_dirs'; // where `npm run quickstart` writes its runs (newest quickstart-* is used)
+const CHECKPOINT = process.env.OFFSEG_CHECKPOINT; // optional: a released ADE20K checkpoint of MODEL
+const IMAGE = process.env.OFFSEG_IMAGE; // optional: your own image for that checkpoint
+// Official parity fixtures (not in the repository): the folder holding offseg_t/checkpoint.pth.
+const PARITY_DIR =
+  process.env.OFFSEG_PARITY_DIR ??
+  (process.env.OFFSEG_SHARED ? `${process.env.OFFSEG_SHARED}/fixtures/parity` : undefined);
+
+// %%
+// Setup: imports, backend (any cell also works alone: the library picks a backend on first use).
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend, selectBackend } from './lib/backend/select';
 import { createModel } from './lib/models/registry';
-import { TABLE2 } from './lib/report/paper';
-import { readTorchCheckpoint, loadStateDict, summarizeLoadReport } from './lib/io/checkpoint';
+import type { Segmentor } from './lib/models/offseg';
+import { loadWeightsFile } from './lib/io/load_weights';
 import { readNpy } from './lib/io/npy';
 import { readNpyNhwc } from './lib/io/tensor_npy';
 import { decodeImage } from './lib/data/image_io';
 import { datasetMeta } from './lib/data/metainfo';
-import { IMAGENET_MEAN, IMAGENET_STD } from './lib/data/transforms/pipeline';
-import { predictLogits, argmaxLabels } from './lib/eval/inference';
+import { applyTestPipeline, IMAGENET_MEAN, IMAGENET_STD } from './lib/data/transforms/pipeline';
+import { argmaxLabels, predictLogits } from './lib/eval/inference';
+import { buildDatasets, testPipeline } from './lib/train/build';
 import { repoRoot } from './lib/paths';
-import { pngBytes, savePng } from './lib/report/figure';
+import { saveFigure } from './lib/report/figure';
 import { show } from './lib/report/display';
+import { displayName } from './lib/report/names';
+import { panelGridFigure, type Panel } from './lib/report/panel_grid';
+import {
+  classesPresent,
+  colorizeLabels,
+  overlayLabels,
+  pixelAccuracy,
+} from './lib/report/label_panels';
+import { shownPath } from './lib/report/paths';
+import { CellProgress } from './lib/report/progress';
+import { TABLE2 } from './lib/report/paper';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
+import { latestTrainedRun } from './lib/report/trained_runs';
+import { trainingCurvesFigure } from './lib/report/training_curves';
+import { readTrainingLog } from './lib/report/training_log';
 
 const backend = await selectBackend();
 console.log(`backend ${describeBackend(backend)}; ${isQuick() ? 'quick' : 'full'} run`);
-const PARITY =
-  process.env.OFFSEG_PARITY_DIR ?? join(repoRoot(), '..', 'shared', 'fixtures', 'parity');
-const FIXTURE = join(PARITY, 'offseg_t');
+const NAME = displayName(MODEL);
 
 // %% [markdown]
-// ## 1. Build OffSeg-T — parameters **measured** beside **quoted**
+// ## 1. Build the model — parameters **measured** beside **quoted** (K = 150, ADE20K)
 
 // %%
-// measured: parameter count of our OffSeg-T (K = 150) vs the paper's 6.2 M (quoted)
-const model = createModel('offseg-t', { numClasses: 150 });
-model.eval();
-const paramsM = model.numParams() / 1e6;
+const probe = createModel(MODEL, { numClasses: 150 });
+const paramsM = probe.numParams() / 1e6;
+probe.dispose();
+const quotedParams = (TABLE2 as Record<string, { params: number }>)[MODEL]?.params;
 console.log(
-  `OffSeg-T: ${paramsM.toFixed(3)} M parameters (measured); paper: ${TABLE2['offseg-t'].params} M (quoted)`,
+  `${NAME}: ${paramsM.toFixed(3)} M parameters at K = 150 (measured)${quotedParams ? `; paper: ${quotedParams} M (quoted)` : ''}`,
 );
 
 // %% [markdown]
-// ## 2. Load a checkpoint (mmseg / PyTorch `.pth`, read in TypeScript)
-
-// %%
-// measured: which checkpoint, how many tensors loaded
-const userCkpt = process.env.OFFSEG_CHECKPOINT;
-const ckptPath = userCkpt ?? join(FIXTURE, 'checkpoint.pth');
-let weights: 'released' | 'parity' | 'random init';
-if (existsSync(ckptPath)) {
-  const report = loadStateDict(model, readTorchCheckpoint(ckptPath), { strict: false });
-  if (report.missing.length) throw new Error(`${ckptPath} does not fit OffSeg-T (K=150)`);
-  weights = userCkpt ? 'released' : 'parity';
-  console.log(`${ckptPath}: ${summarizeLoadReport(report)}`);
-} else {
-  if (userCkpt) throw new Error(`OFFSEG_CHECKPOINT=${userCkpt} does not exist`);
-  weights = 'random init';
-  console.log(`no checkpoint (${ckptPath} missing): keeping the seeded random initialisation`);
-}
-
-// %% [markdown]
-// ## 3. Parity with the official implementation — **measured**
+// ## 2. Parity with the official implementation — **measured**
 //
-// With the parity checkpoint, our logits on the fixture's 256×256 input are compared with the
-// official PyTorch logits stored beside it.
+// The official parity checkpoint (random weights drawn by the authors' code, K = 150) loaded
+// here must give the official logits on the fixture's 256×256 input.
 
 // %%
-// measured: max / mean |Δ| between our logits and the official ones
-let parity = 'not run here: needs the parity fixture and its checkpoint';
-if (weights === 'parity' && existsSync(join(FIXTURE, 'input.npy'))) {
+const FIXTURE = PARITY_DIR ? join(PARITY_DIR, 'offseg_t') : undefined;
+let parity =
+  'not run here: set OFFSEG_SHARED (or OFFSEG_PARITY_DIR) to the official parity fixtures, as for npm run test:parity';
+if (MODEL !== 'offseg-t') parity = `not run: the parity fixture is OffSeg-T's, MODEL is ${MODEL}`;
+else if (FIXTURE && existsSync(join(FIXTURE, 'input.npy'))) {
+  const official = createModel('offseg-t', { numClasses: 150 }).eval();
+  loadWeightsFile(official, join(FIXTURE, 'checkpoint.pth'));
   const x = readNpyNhwc(join(FIXTURE, 'input.npy')); // [1,256,256,3]
   const ref = readNpyNhwc(join(FIXTURE, 'logits.npy')); // [1,64,64,150]
   const [maxD, meanD] = tf.tidy(() => {
-    const d = tf.abs(tf.sub(model.forward(x), ref));
+    const d = tf.abs(tf.sub(official.forward(x), ref));
     return [tf.max(d).dataSync()[0], tf.mean(d).dataSync()[0]];
   });
-  x.dispose();
-  ref.dispose();
-  parity = `logits vs official at 256×256: max |Δ| ${maxD.toExponential(2)}, mean |Δ| ${meanD.toExponential(2)} (measured)`;
+  tf.dispose([x, ref]);
+  official.dispose();
+  parity = `logits vs the official ones at 256×256: max |Δ| ${maxD.toExponential(2)}, mean |Δ| ${meanD.toExponential(2)} (measured)`;
 }
 console.log(parity);
 
 // %% [markdown]
-// ## 4. Segment an image and show it with the ADE20K palette — **measured**
+// ## 3. Weights — a released checkpoint, this workspace's trained model, or random
 
 // %%
-// measured: the prediction of the loaded model; image = OFFSEG_IMAGE or the parity 512² image
-let rgb: Uint8Array;
-let H: number;
-let W: number;
-let imageName: string;
-if (process.env.OFFSEG_IMAGE) {
-  const img = await decodeImage(process.env.OFFSEG_IMAGE);
-  [rgb, H, W, imageName] = [img.data, img.height, img.width, process.env.OFFSEG_IMAGE];
-} else if (existsSync(join(FIXTURE, 'image_512_rgb_uint8.npy'))) {
-  const a = readNpy(join(FIXTURE, 'image_512_rgb_uint8.npy'));
-  [rgb, H, W, imageName] = [a.data as Uint8Array, a.shape[0], a.shape[1], 'parity image 512²'];
-} else {
-  // No fixture: a seeded gradient image so the notebook still runs end to end.
-  [H, W, imageName] = [256, 256, 'synthetic gradient'];
-  rgb = new Uint8Array(H * W * 3).map((_, i) => (i * 37) % 251);
+const run = latestTrainedRun(join(repoRoot(), RUNS_DIR));
+type Weights =
+  | { kind: 'released'; file: string }
+  | { kind: 'trained'; file: string }
+  | { kind: 'random'; file?: string };
+let weights: Weights;
+if (CHECKPOINT) {
+  if (!existsSync(CHECKPOINT)) throw new Error(`OFFSEG_CHECKPOINT=${CHECKPOINT} does not exist`);
+  weights = { kind: 'released', file: CHECKPOINT };
+} else if (run && run.config.model.name === MODEL)
+  weights = { kind: 'trained', file: run.checkpoint };
+else {
+  const file = FIXTURE && MODEL === 'offseg-t' ? join(FIXTURE, 'checkpoint.pth') : undefined;
+  weights = { kind: 'random', file: file && existsSync(file) ? file : undefined };
 }
+const numClasses = weights.kind === 'trained' ? run!.config.model.numClasses : 150;
+const model: Segmentor = createModel(MODEL, { numClasses }).eval();
+if (weights.file) {
+  const report = loadWeightsFile(model, weights.file);
+  console.log(`${shownPath(weights.file)}: ${report.loaded.length} tensors loaded`);
+}
+// What the weights are: a headline for the figure title and the text, and a detail line.
+const [WEIGHTS_LABEL, WEIGHTS_DETAIL] = {
+  released: ['released ADE20K weights', shownPath(weights.file ?? '')],
+  trained: [
+    'trained here on the built-in dataset (proxy)',
+    `run ${run ? shownPath(run.dir) : ''}${run?.mIoU !== undefined ? `, val mIoU ${run.mIoU.toFixed(2)}` : ''}`,
+  ],
+  random: [
+    'RANDOM weights: the prediction is noise',
+    `${weights.file ? 'the official parity checkpoint' : 'a seeded initialisation'}; npm run quickstart trains a real one`,
+  ],
+}[weights.kind];
+console.log(`weights: ${WEIGHTS_LABEL} (${WEIGHTS_DETAIL})`);
+
+// %% [markdown]
+// ## 4. Segment images — **measured** (released, random) or **proxy** (trained here)
+
+// %%
+interface Shot {
+  name: string;
+  rgb: Uint8Array;
+  h: number;
+  w: number;
+  gt?: Uint8Array;
+  pred: Int32Array | Uint8Array;
+}
+const shots: Shot[] = [];
+let palette: readonly (readonly [number, number, number])[];
+let classNames: readonly string[];
+let ignoreIndex = 255;
 const t0 = Date.now();
-const logits = tf.tidy(() => {
-  const img = tf.tensor4d(Float32Array.from(rgb), [1, H, W, 3]);
-  const x = tf.div(tf.sub(img, IMAGENET_MEAN), IMAGENET_STD) as tf.Tensor4D;
-  return predictLogits(model, x, [H, W], { mode: 'whole' });
-});
-const pred = await argmaxLabels(logits);
-logits.dispose();
-const inferMs = Date.now() - t0;
-console.log(`${imageName}: ${W}×${H}, inference ${inferMs} ms (measured, ${weights} weights)`);
-
-// %%
-// measured: image | colour-coded prediction | overlay → results/figures/00_quickstart.png
-const ade = datasetMeta('ade20k');
-const out = new Uint8Array(H * W * 3 * 3);
-for (let y = 0; y < H; y++)
-  for (let x = 0; x < W; x++) {
-    const i = y * W + x;
-    const c = ade.palette[pred[i]];
-    for (let ch = 0; ch < 3; ch++) {
-      const v = rgb[i * 3 + ch];
-      const row = y * W * 3 * 3;
-      out[row + x * 3 + ch] = v;
-      out[row + (W + x) * 3 + ch] = c[ch];
-      out[row + (2 * W + x) * 3 + ch] = Math.round(0.5 * v + 0.5 * c[ch]);
-    }
+if (weights.kind === 'trained') {
+  const { val } = await buildDatasets(run!.config, ['val']);
+  [palette, classNames, ignoreIndex] = [val!.palette, val!.classes, val!.ignoreIndex];
+  const progress = new CellProgress(
+    'segmenting built-in val images',
+    Math.min(NUM_IMAGES, val!.length),
+  );
+  for (let i = 0; i < Math.min(NUM_IMAGES, val!.length); i++) {
+    const raw = await val!.load(i);
+    const { height: h, width: w } = raw.img;
+    const s = applyTestPipeline(raw, testPipeline(run!.config));
+    const logits = tf.tidy(() =>
+      predictLogits(model, tf.tensor4d(s.image, [1, s.height, s.width, 3]), [h, w], {
+        mode: 'whole',
+      }),
+    );
+    const pred = await argmaxLabels(logits);
+    logits.dispose();
+    shots.push({ name: `val #${i}`, rgb: raw.img.data, h, w, gt: raw.label.data, pred });
+    progress.step(`val #${i}`);
   }
-const pngPath = await savePng('00_quickstart', { data: out, width: 3 * W, height: H, channels: 3 });
-const small = await pngBytes(
-  { data: out, width: 3 * W, height: H, channels: 3 },
-  { maxWidth: 900 },
+} else {
+  const ade = datasetMeta('ade20k');
+  [palette, classNames] = [ade.palette, ade.classes.map((c) => c.trim())];
+  let img: { rgb: Uint8Array; h: number; w: number; name: string } | undefined;
+  if (IMAGE) {
+    const d = await decodeImage(IMAGE);
+    img = { rgb: d.data, h: d.height, w: d.width, name: IMAGE };
+  } else if (FIXTURE && existsSync(join(FIXTURE, 'image_512_rgb_uint8.npy'))) {
+    const a = readNpy(join(FIXTURE, 'image_512_rgb_uint8.npy'));
+    img = { rgb: a.data as Uint8Array, h: a.shape[0], w: a.shape[1], name: 'parity image' };
+  } else {
+    const [h, w] = [256, 256]; // no image at hand: a seeded gradient, so the notebook still runs
+    img = {
+      rgb: new Uint8Array(h * w * 3).map((_, i) => (i * 37) % 251),
+      h,
+      w,
+      name: 'synthetic gradient',
+    };
+  }
+  const logits = tf.tidy(() => {
+    const x = tf.div(
+      tf.sub(tf.tensor4d(Float32Array.from(img!.rgb), [1, img!.h, img!.w, 3]), IMAGENET_MEAN),
+      IMAGENET_STD,
+    );
+    return predictLogits(model, x as tf.Tensor4D, [img!.h, img!.w], { mode: 'whole' });
+  });
+  shots.push({
+    name: img.name,
+    rgb: img.rgb,
+    h: img.h,
+    w: img.w,
+    pred: await argmaxLabels(logits),
+  });
+  logits.dispose();
+}
+const inferMs = (Date.now() - t0) / shots.length;
+model.dispose();
+console.log(
+  `${shots.length} image(s), ${inferMs.toFixed(0)} ms each (measured, ${describeBackend(backend)})`,
 );
-await show({ png: small });
-console.log(`saved ${pngPath}`);
 
 // %%
-// measured: the classes covering most pixels
+// The figure: columns titled, a caption under each panel, a legend of the classes shown.
+const withGt = shots.some((s) => s.gt);
+const rows: Panel[][] = shots.map((s) => [
+  { data: s.rgb, h: s.h, w: s.w, caption: s.name },
+  ...(s.gt
+    ? [{ data: colorizeLabels(s.gt, palette, ignoreIndex), h: s.h, w: s.w, caption: '' }]
+    : []),
+  {
+    data: colorizeLabels(s.pred, palette, ignoreIndex),
+    h: s.h,
+    w: s.w,
+    caption: s.gt ? `pixel acc. ${pixelAccuracy(s.pred, s.gt, ignoreIndex).toFixed(1)} %` : '',
+  },
+  { data: overlayLabels(s.rgb, s.pred, palette, ignoreIndex), h: s.h, w: s.w, caption: '' },
+]);
+// Legend: the classes in the panels, the most frequent first (at most 24).
+const freq = new Map<number, number>();
+for (const m of shots.flatMap((s) => [s.pred, ...(s.gt ? [s.gt] : [])]))
+  for (const k of m) if (k !== ignoreIndex) freq.set(k, (freq.get(k) ?? 0) + 1);
+const shown = classesPresent(
+  shots.flatMap((s) => [s.pred, ...(s.gt ? [s.gt] : [])]),
+  ignoreIndex,
+)
+  .sort((a, b) => freq.get(b)! - freq.get(a)!)
+  .slice(0, 24);
+const fig = await panelGridFigure(rows, {
+  columnTitles: ['image', ...(withGt ? ['ground truth'] : []), `prediction (${NAME})`, 'overlay'],
+  legend: { names: shown.map((k) => classNames[k]), colours: shown.map((k) => palette[k]) },
+  title: `Quick start — ${NAME}, ${WEIGHTS_LABEL}<br><sup>${WEIGHTS_DETAIL}</sup>`,
+  tile: shots[0].h <= 128 ? 160 : 256,
+});
+const files = await saveFigure('00_quickstart', fig);
+await show(fig);
+console.log(`saved ${shownPath(files.png ?? files.html)}`);
+
+// %%
+// Training curves of the run that made these weights (trained case only).
+let curvesNote = '';
+if (weights.kind === 'trained') {
+  const curves = trainingCurvesFigure([readTrainingLog(run!.dir)]);
+  const saved = await saveFigure('00_quickstart_curves', curves);
+  await show(curves);
+  curvesNote = `\n\n![training curves of the run](figures/00_quickstart_curves.png)`;
+  console.log(`saved ${shownPath(saved.png ?? saved.html)}`);
+}
+
+// %%
+// The classes covering most predicted pixels.
 const counts = new Map<number, number>();
-for (const k of pred) counts.set(k, (counts.get(k) ?? 0) + 1);
+for (const s of shots) for (const k of s.pred) counts.set(k, (counts.get(k) ?? 0) + 1);
+const total = shots.reduce((n, s) => n + s.pred.length, 0);
+const tag = weights.kind === 'trained' ? 'proxy' : 'measured';
 const top: Table = {
-  title: `Quick start — most frequent predicted classes (${weights} weights, ${imageName})`,
-  columns: ['class id', 'ADE20K class', 'palette RGB', 'pixels % (measured)'],
+  title: `Quick start — most frequent predicted classes (${weights.kind} weights)`,
+  columns: ['class id', 'class', `pixels % (${tag})`],
   rows: [...counts]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 8)
-    .map(([k, n]) => [k, ade.classes[k].trim(), ade.palette[k].join(','), (100 * n) / pred.length]),
+    .map(([k, n]) => [k, classNames[k], (100 * n) / total]),
   notes:
-    weights === 'released'
-      ? []
-      : ['The weights are not trained: these classes are noise, shown only to exercise the path.'],
+    weights.kind === 'random'
+      ? ['Random weights: these classes are noise, shown only to exercise the path.']
+      : [],
 };
 await show(top);
-model.dispose();
 
 // %% [markdown]
 // ## Report section
 
 // %%
-// measured + quoted (the numbers above, no new ones): writes results/report/00-quickstart.md for REPORT.md
 writeSection(
   '00-quickstart',
-  'Quick start — OffSeg-T end to end (notebook 00-quickstart)',
+  `Quick start — ${NAME} end to end (notebook 00-quickstart)`,
   [
-    `OffSeg-T built with ${paramsM.toFixed(3)} M parameters (measured; paper ${TABLE2['offseg-t'].params} M, quoted). Weights: **${weights}** (${existsSync(ckptPath) ? ckptPath.replace(repoRoot() + '/', '') : 'none'}).`,
+    `${NAME} built with ${paramsM.toFixed(3)} M parameters at K = 150 (measured${quotedParams ? `; paper ${quotedParams} M, quoted` : ''}).`,
     `Parity: ${parity}.`,
-    `Segmentation of the ${imageName} (${W}×${H}) in ${inferMs} ms on ${describeBackend(backend)} (measured): image | prediction (ADE20K palette) | overlay.`,
-    '![quick start](figures/00_quickstart.png)',
+    `Weights: ${WEIGHTS_LABEL} (${WEIGHTS_DETAIL}). ${shots.length} image(s) segmented, ${inferMs.toFixed(0)} ms each on ${describeBackend(backend)} (measured).`,
+    `![quick start: image | ${withGt ? 'ground truth | ' : ''}prediction | overlay](figures/00_quickstart.png)${curvesNote}`,
     toMarkdown(top),
   ].join('\n\n'),
 );
-console.log('wrote results/report/00-quickstart.md');
+console.log('wrote the report section 00-quickstart');

@@ -1,8 +1,7 @@
 // %% [markdown]
 // # Table 3 — SegNeXt ± Offset Learning
 //
-// SegNeXt-T/S/B (MSCAN backbone + LightHamHead) with and without the Offset Learning head
-// (offseg.md §7.3), ADE20K 512×512.
+// SegNeXt-T/S/B (MSCAN backbone + LightHamHead) with and without the Offset Learning head, ADE20K 512×512.
 //
 // Every number carries its provenance: **measured** = computed here by this code (parameters,
 // FLOPs under two conventions, and the mIoU of a released checkpoint when you provide it and
@@ -14,13 +13,25 @@
 // these models do.
 
 // %%
-// Setup (measured environment): backend and run mode.
+// Parameters — change the model list here and re-run (a model and its "-ol" twin give a cost row).
+const MODELS = [
+  'segnext-t',
+  'segnext-t-ol',
+  'segnext-s',
+  'segnext-s-ol',
+  'segnext-b',
+  'segnext-b-ol',
+]; // registry names
+
+// %%
+// Setup: imports and backend (any cell also works alone: the library picks one on first use).
 import { describeBackend, selectBackend } from './lib/backend/select';
 import { table3Complexity, olCostTable } from './lib/report/paper_tables';
 import { TABLE3 } from './lib/report/paper';
 import { releasedMiouTable } from './lib/report/released';
 import { saveTable } from './lib/report/frame';
 import { show } from './lib/report/display';
+import { CellProgress } from './lib/report/progress';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown } from './lib/report/table';
 
@@ -31,12 +42,13 @@ console.log(`backend ${describeBackend(backend)}; ${isQuick() ? 'quick' : 'full'
 // ## Parameters and GFLOPs — **measured** beside **quoted**
 //
 // Each model is traced once at 512×512 with K = 150 (a dry run: the real forward pass on
-// shape-only kernels). The paper's numbers for these retrofits follow the `fvcore` (mmseg)
-// convention; the `offseg-paper` convention of Table 2 is shown beside it.
+// shape-only kernels; cached in .cache/complexity/). The paper's numbers for these retrofits
+// follow the `fvcore` (mmseg) convention; the `offseg-paper` convention of Table 2 is shown
+// beside it.
 
 // %%
-// measured (params, GFLOPs) beside quoted (paper) — saved to results/tables/table3_segnext.*
-const cx = await table3Complexity();
+const traced = new CellProgress('tracing params and FLOPs', MODELS.length);
+const cx = await table3Complexity({ models: MODELS, onMeasured: (m) => traced.step(m) });
 saveTable('table3_segnext', cx.table);
 await show(cx.table);
 
@@ -44,7 +56,6 @@ await show(cx.table);
 // ## What Offset Learning costs — **measured** (and **quoted**) differences
 
 // %%
-// measured Δ (with OL − without) beside the paper's Δ (quoted)
 const delta = olCostTable(
   'Table 3 — SegNeXt ± OL — cost of Offset Learning (+OL − baseline)',
   TABLE3,
@@ -57,10 +68,10 @@ await show(delta);
 // ## mIoU — **quoted**, and ours (**measured**) only from a released checkpoint
 
 // %%
-// quoted (paper) and measured (released checkpoint + ADE20K, when given) mIoU
+const quoted = TABLE3 as Record<string, { adeMIoU: number }>;
 const miou = await releasedMiouTable(
   'Table 3 — SegNeXt ± OL — mIoU (quoted) and ours from released checkpoints (measured)',
-  Object.entries(TABLE3).map(([m, p]) => ({ model: m, quoted: { ade20k: p.adeMIoU } })),
+  MODELS.map((m) => ({ model: m, quoted: { ade20k: quoted[m]?.adeMIoU } })),
   ['ade20k'],
 );
 saveTable('table3_segnext_miou', miou.table);
@@ -70,7 +81,6 @@ await show(miou.table);
 // ## Report section
 
 // %%
-// measured + quoted (the numbers above, no new ones): writes results/report/02-table3.md for REPORT.md
 writeSection(
   '02-table3',
   'Table 3 — SegNeXt ± OL (notebook 02-table3-segnext)',
@@ -78,7 +88,7 @@ writeSection(
     toMarkdown(cx.table),
     toMarkdown(delta),
     toMarkdown(miou.table),
-    'Files: `results/tables/table3_segnext{,_ol_cost,_miou}.{csv,md}`.',
+    'Files: `tables/table3_segnext{,_ol_cost,_miou}.{csv,md}`.',
   ].join('\n\n'),
 );
-console.log('wrote results/report/02-table3.md');
+console.log('wrote the report section 02-table3');

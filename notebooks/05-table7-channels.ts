@@ -12,24 +12,30 @@
 // - **quoted** — the paper's numbers.
 
 // %%
-// Setup: backend and run mode.
+// Parameters — the per-pixel widths C to train (the paper's: 64 … 2048) and the Offset Learning
+// reference. Seeds and schedules are the proxy protocol's (configs/proxy/protocol.json).
+const CHANNELS = [64, 128, 256, 512, 768, 1024, 2048];
+const REFERENCE = 'offseg-t';
+
+// %%
+// Setup: imports, backend, run mode, the protocol in force.
+import { join } from 'node:path';
 import { describeBackend, selectBackend } from './lib/backend/select';
-import {
-  table6Complexity,
-  table7Complexity,
-  table7Model,
-  TABLE7_CHANNELS,
-  TAGS_NOTE,
-  CONVENTIONS_NOTE,
-} from './lib/report/paper_tables';
+import { measureComplexity, table7Model, CONVENTIONS_NOTE } from './lib/report/paper_tables';
 import { TABLE6, TABLE7 } from './lib/report/paper';
 import { saveTable } from './lib/report/frame';
 import { saveFigure } from './lib/report/figure';
 import { show } from './lib/report/display';
+import { displayName } from './lib/report/names';
+import { shownPath } from './lib/report/paths';
+import { CellProgress } from './lib/report/progress';
+import { table7Figure } from './lib/report/proxy_figures';
+import { whileWatching } from './lib/report/run_watch';
+import { repoRoot } from './lib/paths';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
 import { proxyProtocolMarkdown } from './lib/train/proxy';
-import { printRun, runStudy, studySummary } from './lib/train/proxy_study';
+import { runStudy, studySummary } from './lib/train/proxy_study';
 import { CLAIMS, table7Variant } from './lib/analysis/claims';
 import { seedStats } from './lib/analysis/welch';
 import { claimsTable, verdictSummary } from './lib/report/claims_table';
@@ -37,13 +43,18 @@ import { claimsTable, verdictSummary } from './lib/report/claims_table';
 const backend = await selectBackend();
 const quick = isQuick();
 console.log(`backend ${describeBackend(backend)}; ${quick ? 'quick' : 'full'} run`);
+await show({ markdown: proxyProtocolMarkdown(quick) });
 
 // %% [markdown]
-// ## Parameters and GFLOPs — **measured**
+// ## Parameters and GFLOPs — **measured** (ADE20K, K = 150, 512×512)
 
 // %%
-const cx7 = await table7Complexity();
-const cx6 = await table6Complexity();
+const traced = new CellProgress('tracing params and FLOPs', CHANNELS.length + 1);
+const measured: Record<string, { params: number; paper: number; fvcore: number }> = {};
+for (const m of [...CHANNELS.map(table7Model), REFERENCE]) {
+  measured[m] = await measureComplexity(m);
+  traced.step(m);
+}
 
 // %% [markdown]
 // ## Proxy training — C = 64…2048 and OffSeg-T
@@ -53,14 +64,20 @@ const cx6 = await table6Complexity();
 
 // %%
 const proxyName = (c: number) => table7Variant(c);
-const NAMES = [...TABLE7_CHANNELS.map(proxyName), 'offseg-t'];
-const study = await runStudy(
-  NAMES,
-  CLAIMS.filter((c) => c.table === 7),
-  {
-    quick: quick,
-    onRun: printRun,
-  },
+const NAMES = [...CHANNELS.map(proxyName), REFERENCE];
+const runsDone = new CellProgress('proxy runs', NAMES.length);
+const study = await whileWatching(join(repoRoot(), 'work_dirs', 'proxy'), () =>
+  runStudy(
+    NAMES,
+    CLAIMS.filter((c) => c.table === 7),
+    {
+      quick: quick, // not shorthand: tslab loses variables of earlier cells in shorthand properties
+      onRun: (r, _done, total) => {
+        runsDone.setTotal(total);
+        runsDone.step(`${r.model} seed ${r.seed}: proxy mIoU ${r.mIoU.toFixed(2)}, ${r.seconds} s`);
+      },
+    },
+  ),
 );
 const runs = study.runs;
 console.log(studySummary(study).join('\n'));
@@ -69,36 +86,38 @@ console.log(studySummary(study).join('\n'));
 // ## Table 7 — measured, proxy and quoted
 
 // %%
-const fmt = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
+const fmt = (x: number) => (Number.isFinite(x) ? x : null);
+type Quoted = { params: number; gflops: number; adeMIoU: number };
+const quotedC = (c: number): Quoted | undefined => (TABLE7 as Record<number, Quoted>)[c];
 type Row = {
   label: string;
   model: string;
   params: number;
   paper: number;
   fvcore: number;
-  quoted: { params: number; gflops: number; adeMIoU: number };
+  quoted?: Quoted;
 };
 const rowsData: Row[] = [
-  ...TABLE7_CHANNELS.map((c) => {
-    const a = cx7.measured[table7Model(c)];
+  ...CHANNELS.map((c) => {
+    const a = measured[table7Model(c)];
     return {
       label: `per-pixel C=${c}`,
       model: proxyName(c),
       params: a.params,
       paper: a.paper,
       fvcore: a.fvcore,
-      quoted: TABLE7[c as keyof typeof TABLE7],
+      quoted: quotedC(c),
     };
   }),
   (() => {
-    const a = cx6.measured['offseg-t'];
+    const a = measured[REFERENCE];
     return {
-      label: 'OffSeg-T (OL, C=256)',
-      model: 'offseg-t',
+      label: `${displayName(REFERENCE)} (Offset Learning)`,
+      model: REFERENCE,
       params: a.params,
       paper: a.paper,
       fvcore: a.fvcore,
-      quoted: TABLE6['offseg-t'],
+      quoted: (TABLE6 as Record<string, Quoted>)[REFERENCE],
     };
   })(),
 ];
@@ -127,9 +146,9 @@ const table: Table = {
     fmt(stats[i].mean),
     fmt(stats[i].n > 1 ? stats[i].std : NaN),
     stats[i].n,
-    r.quoted.params,
-    r.quoted.gflops,
-    r.quoted.adeMIoU,
+    r.quoted?.params ?? null,
+    r.quoted?.gflops ?? null,
+    r.quoted?.adeMIoU ?? null,
   ]),
   notes: [
     CONVENTIONS_NOTE,
@@ -146,11 +165,8 @@ await show(table);
 // ## The paper's claim — OffSeg-T beats every width C (Welch 95 % interval over seeds)
 
 // %%
-const quoted7 = (m: string): number | undefined => {
-  if (m === 'offseg-t') return TABLE6['offseg-t'].adeMIoU;
-  const c = TABLE7_CHANNELS.find((w) => table7Variant(w) === m);
-  return c === undefined ? undefined : TABLE7[c as keyof typeof TABLE7].adeMIoU;
-};
+const quoted7 = (m: string): number | undefined =>
+  rowsData.find((r) => r.model === m)?.quoted?.adeMIoU;
 const verdicts = claimsTable(
   `Table 7 claims — proxy verdicts (built-in dataset${quick ? ', quick mode' : ''}); C = 256 is Table 6's per-pixel claim`,
   study.claims,
@@ -161,79 +177,29 @@ await show(verdicts);
 console.log(`Table 7 claims: ${verdictSummary(study.claims)}`);
 
 // %% [markdown]
-// ## mIoU against GFLOPs — proxy (left) and quoted ADE20K (right)
+// ## mIoU against GFLOPs — proxy (left) and quoted ADE20K (right), each on its own axes
 
 // %%
-const pp = rowsData.slice(0, -1);
-const ol = rowsData[rowsData.length - 1];
-const ppStats = stats.slice(0, -1);
-const olStats = stats[stats.length - 1];
-const fig = {
-  data: [
-    {
-      type: 'scatter',
-      mode: 'lines+markers+text',
-      name: 'per-pixel, C = 64…2048 (proxy)',
-      x: pp.map((r) => r.paper),
-      y: ppStats.map((s) => s.mean),
-      error_y: { type: 'data', array: ppStats.map((s) => s.std), visible: true },
-      text: pp.map((r) => r.label.replace('per-pixel ', '')),
-      textposition: 'top center',
-      xaxis: 'x',
-      yaxis: 'y',
-    },
-    {
-      type: 'scatter',
-      mode: 'markers+text',
-      name: 'OffSeg-T (proxy)',
-      x: [ol.paper],
-      y: [olStats.mean],
-      error_y: { type: 'data', array: [olStats.std], visible: true },
-      text: ['OffSeg-T'],
-      textposition: 'bottom center',
-      marker: { size: 12, symbol: 'star', color: '#d62728' },
-      xaxis: 'x',
-      yaxis: 'y',
-    },
-    {
-      type: 'scatter',
-      mode: 'lines+markers+text',
-      name: 'per-pixel, C = 64…2048 (quoted, ADE20K)',
-      x: pp.map((r) => r.quoted.gflops),
-      y: pp.map((r) => r.quoted.adeMIoU),
-      text: pp.map((r) => r.label.replace('per-pixel ', '')),
-      textposition: 'top center',
-      xaxis: 'x2',
-      yaxis: 'y2',
-    },
-    {
-      type: 'scatter',
-      mode: 'markers+text',
-      name: 'OffSeg-T (quoted, ADE20K)',
-      x: [ol.quoted.gflops],
-      y: [ol.quoted.adeMIoU],
-      text: ['OffSeg-T'],
-      textposition: 'bottom center',
-      marker: { size: 12, symbol: 'star', color: '#9467bd' },
-      xaxis: 'x2',
-      yaxis: 'y2',
-    },
-  ],
-  layout: {
-    title: { text: 'Table 7 — mIoU against GFLOPs (offseg-paper convention, 512²)' },
-    width: 1100,
-    height: 500,
-    grid: { rows: 1, columns: 2, pattern: 'independent' },
-    xaxis: { title: { text: 'GFLOPs (measured)' } },
-    yaxis: { title: { text: 'proxy mIoU (%), built-in dataset' } },
-    xaxis2: { title: { text: 'GFLOPs (quoted)' } },
-    yaxis2: { title: { text: 'ADE20K mIoU (%), quoted' } },
-    legend: { orientation: 'h', y: -0.2 },
-  },
-};
+const point = (r: Row, i: number, label: string) => ({
+  label,
+  gflops: r.paper,
+  quotedGflops: r.quoted?.gflops ?? NaN,
+  proxy: stats[i],
+  quotedMIoU: r.quoted?.adeMIoU ?? NaN,
+});
+const trained = stats.some((s) => s.n > 0);
+const fig = table7Figure(
+  rowsData.slice(0, -1).map((r, i) => point(r, i, `C = ${CHANNELS[i]}`)),
+  point(rowsData[rowsData.length - 1], rowsData.length - 1, displayName(REFERENCE)),
+  quick
+    ? 'quick mode: tiny schedules, numbers not meaningful'
+    : trained
+      ? 'proxy: mean ± sample std over seeds'
+      : 'proxy runs not trained yet',
+);
 const files = await saveFigure('table7_channels', fig);
 await show(fig);
-console.log(files);
+console.log(`saved ${shownPath(files.png ?? files.html)}`);
 
 // %% [markdown]
 // ## Report section
@@ -243,13 +209,13 @@ writeSection(
   '05-table7',
   'Table 7 — per-pixel width C vs Offset Learning (notebook 05-table7-channels)',
   [
-    TAGS_NOTE,
-    proxyProtocolMarkdown(quick),
+    'Proxy numbers follow the proxy protocol stated at the top of this report.',
     toMarkdown(table),
     study.claims.length
       ? `**Verdicts (proxy): ${verdictSummary(study.claims)}.**\n\n${toMarkdown(verdicts)}`
       : 'No verdicts: fewer than 2 seeds per variant (quick mode, or not trained).',
-    'Files: `results/tables/table7_channels.{csv,md}`, `results/figures/table7_channels.{html,png}`, runs in `results/proxy/runs/`.',
+    '![Table 7: mIoU against GFLOPs, proxy and quoted in separate panels](figures/table7_channels.png)',
+    'Files: `tables/table7_channels.{csv,md}`, `tables/table7_claims.{csv,md}`, `figures/table7_channels.{html,png}`; runs in `results/proxy/runs/`.',
   ].join('\n\n'),
 );
-console.log('wrote results/report/05-table7.md');
+console.log('wrote the report section 05-table7');

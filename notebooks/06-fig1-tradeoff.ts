@@ -9,15 +9,31 @@
 // (Tables 3 and 4) are drawn for context, under the fvcore convention their quoted FLOPs follow.
 
 // %%
-// Setup (measured environment): backend and run mode.
+// Parameters — which models are points (registry names; each needs a quoted mIoU in the paper).
+const OFFSEG = ['offseg-t', 'offseg-b', 'offseg-l'];
+const SEGNEXT = ['segnext-t', 'segnext-s', 'segnext-b']; // each also with "-ol"
+const SEGFORMER = [
+  'segformer-b0',
+  'segformer-b1',
+  'segformer-b2',
+  'segformer-b3',
+  'segformer-b4',
+  'segformer-b5',
+];
+
+// %%
+// Setup: imports and backend (any cell also works alone: the library picks one on first use).
 import { describeBackend, selectBackend } from './lib/backend/select';
-import { table2Complexity, table3Complexity, table4Complexity } from './lib/report/paper_tables';
+import { measureComplexity } from './lib/report/paper_tables';
 import { TABLE2, TABLE3, TABLE4 } from './lib/report/paper';
-import { saveFigure, type Figure } from './lib/report/figure';
+import { saveFigure } from './lib/report/figure';
 import { saveTable } from './lib/report/frame';
 import { show } from './lib/report/display';
+import { shownPath } from './lib/report/paths';
+import { CellProgress } from './lib/report/progress';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
+import { tradeoffFigure, type TradeoffPoint } from './lib/report/tradeoff_figure';
 
 const backend = await selectBackend();
 console.log(`backend ${describeBackend(backend)}; ${isQuick() ? 'quick' : 'full'} run`);
@@ -26,33 +42,31 @@ console.log(`backend ${describeBackend(backend)}; ${isQuick() ? 'quick' : 'full'
 // ## The points — GFLOPs **measured**, mIoU **quoted**
 
 // %%
-// measured GFLOPs (both conventions) of every Table 2 model, and of the Table 3/4 retrofits
-const t2 = await table2Complexity({ cityscapes: false });
-const t3 = await table3Complexity();
-const t4 = await table4Complexity();
-type Row = { model: string; family: string; mIoU: number; quotedG: number };
-const offsegRows: Row[] = Object.entries(TABLE2).map(([m, p]) => ({
-  model: m,
-  family: 'OffSeg',
-  mIoU: p.adeMIoU,
-  quotedG: p.adeFlops,
-}));
-const retrofitRows: Row[] = [
-  ...Object.entries(TABLE3).map(([m, p]) => ({
+// Measured GFLOPs (both conventions; cached in .cache/complexity/ by notebooks 01–03).
+type Quoted = { adeMIoU: number; adeFlops: number };
+const quoted: Record<string, Quoted> = { ...TABLE2, ...TABLE3, ...TABLE4 };
+const family = (m: string) =>
+  m.startsWith('offseg')
+    ? 'OffSeg'
+    : `${m.startsWith('segnext') ? 'SegNeXt' : 'SegFormer'}${m.endsWith('-ol') ? ' + OL' : ''}`;
+const names = [...OFFSEG, ...[...SEGNEXT, ...SEGFORMER].flatMap((m) => [m, `${m}-ol`])];
+const missing = names.filter((m) => !quoted[m]);
+if (missing.length) throw new Error(`no quoted mIoU in the paper for ${missing.join(', ')}`);
+const traced = new CellProgress('tracing params and FLOPs', names.length);
+const points: TradeoffPoint[] = [];
+for (const m of names) {
+  const c = await measureComplexity(m);
+  traced.step(m);
+  points.push({
     model: m,
-    family: m.endsWith('-ol') ? 'SegNeXt + OL' : 'SegNeXt',
-    mIoU: p.adeMIoU,
-    quotedG: p.adeFlops,
-  })),
-  ...Object.entries(TABLE4).map(([m, p]) => ({
-    model: m,
-    family: m.endsWith('-ol') ? 'SegFormer + OL' : 'SegFormer',
-    mIoU: p.adeMIoU,
-    quotedG: p.adeFlops,
-  })),
-];
-const measuredOf = (m: string) => t2.measured[m] ?? t3.measured[m] ?? t4.measured[m];
-const points: Table = {
+    family: family(m),
+    mIoU: quoted[m].adeMIoU,
+    quotedGflops: quoted[m].adeFlops,
+    paper: c.paper,
+    fvcore: c.fvcore,
+  });
+}
+const table: Table = {
   title: 'Figure 1 — ADE20K mIoU (quoted) against GFLOPs at 512² (measured and quoted)',
   columns: [
     'model',
@@ -62,98 +76,34 @@ const points: Table = {
     'GFLOPs offseg-paper (measured)',
     'GFLOPs fvcore (measured)',
   ],
-  rows: [...offsegRows, ...retrofitRows].map((r) => [
-    r.model,
-    r.family,
-    r.mIoU,
-    r.quotedG,
-    measuredOf(r.model).paper,
-    measuredOf(r.model).fvcore,
-  ]),
+  rows: points.map((p) => [p.model, p.family, p.mIoU, p.quotedGflops, p.paper, p.fvcore]),
   notes: [
-    "OffSeg's quoted GFLOPs follow the offseg-paper convention, the retrofits' the fvcore one (offseg.md §2.5).",
+    "OffSeg's quoted GFLOPs follow the offseg-paper convention, the retrofits' the fvcore one.",
   ],
 };
-saveTable('fig1_tradeoff', points);
-await show(points);
+saveTable('fig1_tradeoff', table);
+await show(table);
 
 // %% [markdown]
-// ## The figure — x **measured** (two conventions) or **quoted**, y **quoted**
+// ## The figure — x **measured** (two conventions) or **quoted**, y **quoted**; every point labelled
 
 // %%
-// measured x (GFLOPs), quoted y (mIoU): Plotly figure → results/figures/fig1_tradeoff.{html,png}
-const label = (r: Row) => `OffSeg-${r.model.slice('offseg-'.length).toUpperCase()}`;
-const offsegTrace = (conv: 'paper' | 'fvcore', name: string, dash: string, color: string) => ({
-  type: 'scatter',
-  mode: conv === 'paper' ? 'lines+markers+text' : 'lines+markers',
-  name,
-  x: offsegRows.map((r) => measuredOf(r.model)[conv]),
-  y: offsegRows.map((r) => r.mIoU),
-  text: offsegRows.map(label),
-  textposition: 'top center',
-  line: { color, dash, width: 3 },
-  marker: { size: 11, color },
-});
-const family = (f: string, color: string, symbol: string) => {
-  const rs = retrofitRows.filter((r) => r.family === f);
-  return {
-    type: 'scatter',
-    mode: 'lines+markers',
-    name: `${f} (fvcore, measured)`,
-    x: rs.map((r) => measuredOf(r.model).fvcore),
-    y: rs.map((r) => r.mIoU),
-    text: rs.map((r) => r.model),
-    line: { color, width: 1.5, dash: f.endsWith('OL') ? 'solid' : 'dot' },
-    marker: { size: 8, color, symbol },
-  };
-};
-const fig: Figure = {
-  data: [
-    offsegTrace('paper', 'OffSeg, offseg-paper GFLOPs (measured)', 'solid', '#d62728'),
-    offsegTrace('fvcore', 'OffSeg, fvcore GFLOPs (measured)', 'dash', '#ff7f0e'),
-    {
-      type: 'scatter',
-      mode: 'markers',
-      name: 'OffSeg, GFLOPs as printed (quoted)',
-      x: offsegRows.map((r) => r.quotedG),
-      y: offsegRows.map((r) => r.mIoU),
-      marker: { size: 16, color: 'rgba(0,0,0,0)', line: { color: '#333', width: 1.5 } },
-    },
-    family('SegFormer', '#1f77b4', 'square'),
-    family('SegFormer + OL', '#1f77b4', 'square-open'),
-    family('SegNeXt', '#2ca02c', 'diamond'),
-    family('SegNeXt + OL', '#2ca02c', 'diamond-open'),
-  ],
-  layout: {
-    title: { text: 'Figure 1 — ADE20K mIoU (quoted) vs GFLOPs at 512² (measured)' },
-    xaxis: {
-      title: { text: 'GFLOPs (512×512), log scale' },
-      type: 'log',
-      tickvals: [5, 7, 10, 15, 20, 30, 50, 75],
-      range: [Math.log10(4.2), Math.log10(90)],
-    },
-    yaxis: { title: { text: 'ADE20K mIoU (%) — quoted from the paper' } },
-    legend: { x: 1.02, y: 1 },
-    width: 1000,
-    height: 600,
-  },
-};
+const fig = tradeoffFigure(points);
 const saved = await saveFigure('fig1_tradeoff', fig);
-console.log(saved);
 await show(fig);
+console.log(`saved ${shownPath(saved.png ?? saved.html)} (interactive: ${shownPath(saved.html)})`);
 
 // %% [markdown]
 // ## Report section
 
 // %%
-// measured + quoted (the numbers above, no new ones): writes results/report/06-fig1.md for REPORT.md
 writeSection(
   '06-fig1',
   'Figure 1 — mIoU against GFLOPs (notebook 06-fig1-tradeoff)',
   [
-    '![Figure 1](figures/fig1_tradeoff.png)',
-    'Interactive: `results/figures/fig1_tradeoff.html` (opens offline).',
-    toMarkdown(points),
+    '![Figure 1: ADE20K mIoU (quoted) against GFLOPs (measured), every model labelled](figures/fig1_tradeoff.png)',
+    'Interactive: `figures/fig1_tradeoff.html` (opens offline).',
+    toMarkdown(table),
   ].join('\n\n'),
 );
-console.log('wrote results/report/06-fig1.md');
+console.log('wrote the report section 06-fig1');

@@ -22,7 +22,20 @@
 //   that contain each class (≥ 16 pixels on the grid), the same images for both models.
 
 // %%
-// Setup: backend, run mode, the two proxy models and the val split.
+// Parameters — models (registry name → the name the figure gives it), seed, classes and images.
+const MODELS = [
+  { name: 'offseg-t-pp', label: 'per-pixel' },
+  { name: 'offseg-t', label: 'Offset Learning' },
+];
+const SEED = 0; // the proxy run of each model to analyse (trained by notebook 04)
+const CLASSES = ['sky', 'grass', 'brick wall', 'water', 'ball', 'star']; // built-in class names
+const PER_CLASS = 10; // images compared per class
+const MIN_PIXELS = 16; // a class counts in an image with at least this many grid pixels
+const INPUT_SIZE = 128; // 64² val images are fed at this size (feature grid = INPUT_SIZE / 4)
+
+// %%
+// Setup: imports, backend, run mode, the proxy models and the val split.
+import { join } from 'node:path';
 import { describeBackend, selectBackend } from './lib/backend/select';
 import { buildDatasets } from './lib/train/build';
 import {
@@ -32,6 +45,11 @@ import {
 import { saveTable } from './lib/report/frame';
 import { saveFigure } from './lib/report/figure';
 import { show } from './lib/report/display';
+import { shownPath } from './lib/report/paths';
+import { CellProgress } from './lib/report/progress';
+import { fig3Figure } from './lib/report/proxy_figures';
+import { whileWatching } from './lib/report/run_watch';
+import { repoRoot } from './lib/paths';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
 import { IMAGENET_MEAN, IMAGENET_STD } from './lib/data/transforms/pipeline';
@@ -48,13 +66,12 @@ const backend = await selectBackend();
 const quick = isQuick();
 console.log(`backend ${describeBackend(backend)}; ${quick ? 'quick' : 'full'} run`);
 
-const MODELS = [
-  { name: 'offseg-t-pp', label: 'per-pixel (FreqFusion + 1×1 classifier)' },
-  { name: 'offseg-t', label: 'Offset Learning (OffSeg-T)' },
-];
+await show({ markdown: proxyProtocolMarkdown(quick) });
 const runs: Record<string, ProxyResult | undefined> = {};
-for (const m of MODELS)
-  runs[m.name] = await runProxy({ model: m.name, seed: 0, quick: quick, needModel: true });
+await whileWatching(join(repoRoot(), 'work_dirs', 'proxy'), async () => {
+  for (const m of MODELS)
+    runs[m.name] = await runProxy({ model: m.name, seed: SEED, quick: quick, needModel: true });
+});
 const { config } = finetuneConfig('offseg-t', 0, backbonePath(quick), quick);
 const { val } = await buildDatasets(config, ['val']);
 console.log(
@@ -65,14 +82,17 @@ console.log(
 // ## The analysis — per image W*, reconstruction, W* rows of six classes
 
 // %%
-const CLASSES = ['sky', 'grass', 'brick wall', 'water', 'ball', 'star'];
 const classIds = CLASSES.map((c) => val!.classes.indexOf(c));
 const pipeline = {
-  scale: [512, 128] as [number, number], // 64² val images → 128² input → 32² feature grid
+  scale: [512, INPUT_SIZE] as [number, number], // 64² val images → INPUT_SIZE² input
   mean: IMAGENET_MEAN,
   std: IMAGENET_STD,
 };
 const analyses: Record<string, IdealAnalysis> = {};
+const analysed = new CellProgress(
+  'solving W* per image',
+  MODELS.filter((m) => runs[m.name]).length,
+);
 for (const m of MODELS) {
   const r = runs[m.name];
   if (!r) continue;
@@ -82,14 +102,15 @@ for (const m of MODELS) {
     pipeline,
     limit: quick ? 30 : 0,
     classes: classIds,
-    perClass: 10,
-    minPixels: 16,
+    perClass: PER_CLASS,
+    minPixels: MIN_PIXELS,
   });
   model.dispose();
   const a = analyses[m.name];
   console.log(
     `${m.name}: reconstruction mIoU ${a.reconstruction.reported.mIoU} over ${a.numImages} images (grid ${a.featureSize.join('×')}, C=${a.channels}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+  analysed.step(m.label);
 }
 
 // %% [markdown]
@@ -132,67 +153,19 @@ saveTable('fig3_ideal_representations', table);
 await show(table);
 
 // %% [markdown]
-// ## Fig. 3 — cosine similarity of W* rows across 10 images (rows: models, columns: classes)
+// ## Fig. 3 — cosine similarity of W* rows across images (rows: models, columns: classes)
 
 // %%
-const cols = CLASSES.length;
-const data: object[] = [];
-ready.forEach((m, i) => {
-  analyses[m.name].similarity.forEach((s, j) => {
-    const idx = i * cols + j + 1;
-    data.push({
-      type: 'heatmap',
-      z: s.matrix,
-      zmin: -1,
-      zmax: 1,
-      colorscale: 'RdBu',
-      reversescale: true,
-      showscale: idx === 1,
-      xaxis: `x${idx === 1 ? '' : idx}`,
-      yaxis: `y${idx === 1 ? '' : idx}`,
-      hovertemplate: `${m.name} · ${s.className}<br>image %{x} vs %{y}: %{z:.2f}<extra></extra>`,
-    });
-  });
-});
-const axes: Record<string, object> = {};
-for (let i = 1; i <= ready.length * cols; i++) {
-  axes[`xaxis${i === 1 ? '' : i}`] = { showticklabels: false };
-  axes[`yaxis${i === 1 ? '' : i}`] = { showticklabels: false, autorange: 'reversed' };
-}
-const fig = {
-  data,
-  layout: {
-    title: {
-      text: 'Fig. 3 (proxy) — cosine similarity of per-image ideal class representations W*',
-    },
-    width: 1200,
-    height: 180 + 190 * Math.max(1, ready.length),
-    grid: { rows: Math.max(1, ready.length), columns: cols, pattern: 'independent' },
-    annotations: [
-      ...CLASSES.map((c, j) => ({
-        text: c,
-        x: (j + 0.5) / cols,
-        y: 1.04,
-        xref: 'paper',
-        yref: 'paper',
-        showarrow: false,
-      })),
-      ...ready.map((m, i) => ({
-        text: m.name,
-        x: -0.02,
-        y: 1 - (i + 0.5) / ready.length,
-        xref: 'paper',
-        yref: 'paper',
-        showarrow: false,
-        textangle: -90,
-      })),
-    ],
-    ...axes,
-  },
-};
+const fig = fig3Figure(
+  ready.map((m) => ({ label: m.label, similarity: analyses[m.name].similarity })),
+  quick
+    ? 'quick mode: tiny schedules, numbers not meaningful'
+    : `seed-${SEED} proxy models; image i vs image j of the first ${PER_CLASS} val images holding the class`,
+);
+if (!ready.length) console.log('Fig. 3 not drawn: no proxy model (not trained yet)');
 const files = await saveFigure('fig3_ideal_representations', fig);
 await show(fig);
-console.log(files);
+console.log(`saved ${shownPath(files.png ?? files.html)}`);
 
 // %% [markdown]
 // ## Report section
@@ -202,11 +175,11 @@ writeSection(
   '07-fig3',
   'Fig. 3 — ideal class representations (notebook 07-fig3-ideal-representations)',
   [
-    "All numbers are **proxy** (built-in dataset models); the paper's are quoted in the notes.",
-    proxyProtocolMarkdown(quick),
-    'Method: per val image, E = align-layer features (C = 256) on a 32×32 grid (64² images fed at 128²), M = one-hot ground truth resampled to that grid (ignored pixels dropped), W* = M·(Eᵀ)† in float64 (ml-matrix; computed as (M·E)·(EᵀE)† with a Cholesky solve and a 1e-9 relative ridge, checked against the SVD pseudo-inverse in the unit tests), reconstruction = argmax of W*·Eᵀ scored with the IoU metric over the split.',
+    "All numbers are **proxy** (built-in dataset models, under the proxy protocol stated at the top of this report); the paper's are quoted in the notes.",
+    `Method: per val image, E = align-layer features (C = 256) on a ${INPUT_SIZE / 4}×${INPUT_SIZE / 4} grid (64² images fed at ${INPUT_SIZE}²), M = one-hot ground truth resampled to that grid (ignored pixels dropped), W* = M·(Eᵀ)† in float64 (ml-matrix; computed as (M·E)·(EᵀE)† with a Cholesky solve and a 1e-9 relative ridge, checked against the SVD pseudo-inverse in the unit tests), reconstruction = argmax of W*·Eᵀ scored with the IoU metric over the split.`,
     toMarkdown(table),
-    'Files: `results/tables/fig3_ideal_representations.{csv,md}`, `results/figures/fig3_ideal_representations.{html,png}`.',
+    '![Fig. 3: cosine similarity of W* rows across images, per model and class](figures/fig3_ideal_representations.png)',
+    'Files: `tables/fig3_ideal_representations.{csv,md}`, `figures/fig3_ideal_representations.{html,png}`.',
   ].join('\n\n'),
 );
-console.log('wrote results/report/07-fig3.md');
+console.log('wrote the report section 07-fig3');

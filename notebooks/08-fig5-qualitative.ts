@@ -9,8 +9,18 @@
 // split (no picking), and each prediction panel is captioned with its pixel accuracy on that image.
 
 // %%
-// Setup: backend, run mode, models and the val split.
+// Parameters — the models to compare (registry name → column title), the seed and the images.
+const MODELS = [
+  { name: 'offseg-t-pp', label: 'per-pixel' },
+  { name: 'offseg-t', label: 'Offset Learning' },
+];
+const SEED = 0; // the proxy run of each model (trained by notebook 04)
+const NUM_IMAGES = 6; // the first val images, unpicked
+
+// %%
+// Setup: imports, backend, run mode, models and the val split.
 import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
 import { describeBackend, selectBackend } from './lib/backend/select';
 import { buildDatasets, testPipeline } from './lib/train/build';
 import { applyTestPipeline } from './lib/data/transforms/pipeline';
@@ -18,6 +28,11 @@ import { argmaxLabels, predictLogits } from './lib/eval/inference';
 import { saveFigure } from './lib/report/figure';
 import { panelGridFigure, type Panel } from './lib/report/panel_grid';
 import { show } from './lib/report/display';
+import { colorizeLabels, pixelAccuracy } from './lib/report/label_panels';
+import { shownPath } from './lib/report/paths';
+import { CellProgress } from './lib/report/progress';
+import { whileWatching } from './lib/report/run_watch';
+import { repoRoot } from './lib/paths';
 import { isQuick, writeSection } from './lib/report/section';
 import {
   backbonePath,
@@ -31,13 +46,12 @@ import {
 const backend = await selectBackend();
 const quick = isQuick();
 console.log(`backend ${describeBackend(backend)}; ${quick ? 'quick' : 'full'} run`);
-const MODELS = [
-  { name: 'offseg-t-pp', label: 'per-pixel' },
-  { name: 'offseg-t', label: 'Offset Learning' },
-];
+await show({ markdown: proxyProtocolMarkdown(quick) });
 const runs: Record<string, ProxyResult | undefined> = {};
-for (const m of MODELS)
-  runs[m.name] = await runProxy({ model: m.name, seed: 0, quick: quick, needModel: true });
+await whileWatching(join(repoRoot(), 'work_dirs', 'proxy'), async () => {
+  for (const m of MODELS)
+    runs[m.name] = await runProxy({ model: m.name, seed: SEED, quick: quick, needModel: true });
+});
 const { config } = finetuneConfig('offseg-t', 0, backbonePath(quick), quick);
 const { val } = await buildDatasets(config, ['val']);
 
@@ -45,36 +59,24 @@ const { val } = await buildDatasets(config, ['val']);
 // ## Predictions
 
 // %%
-const NUM = 6;
 const palette = val!.palette;
-function colorize(label: ArrayLike<number>, h: number, w: number): Uint8Array {
-  const out = new Uint8Array(h * w * 3);
-  for (let i = 0; i < h * w; i++) {
-    const c = label[i] === val!.ignoreIndex ? [0, 0, 0] : palette[label[i]];
-    out.set(c, i * 3);
-  }
-  return out;
-}
-function pixelAcc(pred: ArrayLike<number>, gt: ArrayLike<number>): number {
-  let ok = 0;
-  let n = 0;
-  for (let i = 0; i < gt.length; i++) {
-    if (gt[i] === val!.ignoreIndex) continue;
-    n++;
-    if (pred[i] === gt[i]) ok++;
-  }
-  return n ? (100 * ok) / n : NaN;
-}
 const rows: Panel[][] = [];
 const ready = MODELS.filter((m) => runs[m.name]);
 const models = ready.map((m) => ({ ...m, model: loadProxyModel(runs[m.name]!) }));
-for (let i = 0; i < Math.min(NUM, val!.length); i++) {
+const count = Math.min(NUM_IMAGES, val!.length);
+const predicted = new CellProgress('predicting val images', count);
+for (let i = 0; i < count; i++) {
   const raw = await val!.load(i);
   const { height: h, width: w } = raw.img;
   const s = applyTestPipeline(raw, testPipeline(config));
   const row: Panel[] = [
     { data: raw.img.data, h, w, caption: `val #${i}` },
-    { data: colorize(raw.label.data, h, w), h, w, caption: 'black: ignored' },
+    {
+      data: colorizeLabels(raw.label.data, palette, val!.ignoreIndex),
+      h,
+      w,
+      caption: 'black: ignored',
+    },
   ];
   for (const m of models) {
     const logits = tf.tidy(() =>
@@ -85,13 +87,14 @@ for (let i = 0; i < Math.min(NUM, val!.length); i++) {
     const pred = await argmaxLabels(logits);
     logits.dispose();
     row.push({
-      data: colorize(pred, h, w),
+      data: colorizeLabels(pred, palette, val!.ignoreIndex),
       h,
       w,
-      caption: `pixel acc. ${pixelAcc(pred, raw.label.data).toFixed(1)} %`,
+      caption: `pixel acc. ${pixelAccuracy(pred, raw.label.data, val!.ignoreIndex).toFixed(1)} %`,
     });
   }
   rows.push(row);
+  predicted.step(`val #${i}`);
 }
 for (const m of models) m.model.dispose();
 
@@ -103,7 +106,7 @@ for (const m of models) m.model.dispose();
 const fig = await panelGridFigure(rows, {
   columnTitles: ['image', 'ground truth', ...models.map((m) => m.label)],
   legend: { names: val!.classes, colours: palette },
-  title: `Fig. 5 (proxy) — per-pixel classification vs Offset Learning, seed-0 models, first ${rows.length} val images (built-in dataset${quick ? ', quick mode' : ''})`,
+  title: `Fig. 5 (proxy) — ${MODELS.map((m) => m.label).join(' vs ')}<br><sup>${ready.length ? `seed-${SEED} models` : 'models not trained yet: images and ground truth only'}, the first ${rows.length} val images of the built-in dataset${quick ? ', quick mode' : ''}</sup>`,
 });
 const files = await saveFigure('fig5_qualitative', fig);
 await show(fig);
@@ -117,7 +120,7 @@ console.log(
     )
     .join('\n'),
 );
-console.log(files);
+console.log(`saved ${shownPath(files.png ?? files.html)}`);
 
 // %% [markdown]
 // ## Report section
@@ -127,11 +130,9 @@ writeSection(
   '08-fig5',
   'Fig. 5 — per-pixel vs Offset Learning predictions (notebook 08-fig5-qualitative)',
   [
-    'Qualitative, **proxy** models (built-in dataset). Columns: image | ground truth | per-pixel (`offseg-t-pp`) | Offset Learning (`offseg-t`); the first val images, unpicked; per-image pixel accuracy under each panel; class legend below the grid.',
-    proxyProtocolMarkdown(quick),
-    ready.length
-      ? '![Fig. 5 proxy](../figures/fig5_qualitative.png)'
-      : 'Not run: no cached proxy models (OFFSEG_SKIP_TRAIN=1).',
+    `Qualitative, **proxy** models (built-in dataset, the proxy protocol stated at the top of this report). Columns: image | ground truth | ${MODELS.map((m) => `${m.label} (\`${m.name}\`)`).join(' | ')}; the first val images, unpicked; per-image pixel accuracy under each panel; class legend below the grid.`,
+    ready.length ? '' : 'Predictions not run: no trained proxy models yet.',
+    '![Fig. 5 (proxy): image | ground truth | one column per model, with class legend](figures/fig5_qualitative.png)',
     rows
       .map(
         (r) =>
@@ -141,7 +142,7 @@ writeSection(
             .join(' · ')}`,
       )
       .join('\n'),
-    'Files: `results/figures/fig5_qualitative.{png,html}`.',
+    'Files: `figures/fig5_qualitative.{png,html}`.',
   ].join('\n\n'),
 );
-console.log('wrote results/report/08-fig5.md');
+console.log('wrote the report section 08-fig5');

@@ -1,5 +1,5 @@
 /**
- * Compile lib/ to dist/lib/ (ESM .js + .d.ts) for the tslab notebooks (stack.md §Jupyter):
+ * Compile lib/ to dist/lib/ (ESM .js + .d.ts) for the tslab notebooks:
  * tslab type-checks cells with its own compiler options, which reject `.ts` import paths, so
  * notebooks import the compiled copy through the symlink notebooks/lib -> ../dist/lib.
  * `npm run build:notebooks`; `npm run reproduce` runs it first.

@@ -1,12 +1,11 @@
 /**
- * Show a table, figure, Markdown, HTML or PNG inline (issue #6 §2: "Notebooks show them inline
- * too"). Inside the tslab kernel this goes through tslab's display; as a plain Node script
- * (`node --import tsx notebooks/NN-x.ts`) it prints a text fallback, so a notebook source runs
- * in both. Figures are shown as PNG (the interactive HTML is the saved file): an inlined Plotly
- * would put 4.8 MB into every executed notebook.
+ * Show a table, figure, Markdown, HTML or PNG inline. Inside the tslab kernel this goes through
+ * tslab's display; as a plain Node script (`npx tsx notebooks/NN-x.ts`) it prints a text
+ * fallback, so a notebook source runs in both. Figures are shown as PNG (the interactive HTML is
+ * the saved file): an inlined Plotly would put 4.8 MB into every executed notebook.
  */
 import { createRequire } from 'node:module';
-import { renderPng, type Figure } from './figure.ts';
+import { pngBytes, renderPng, type Figure } from './figure.ts';
 import { toMarkdown, type Table } from './table.ts';
 
 export type Showable = Table | Figure | { markdown: string } | { png: Buffer } | { html: string };
@@ -49,7 +48,14 @@ function isFigure(x: Showable): x is Figure {
 
 function figureTitle(f: Figure): string {
   const t = (f.layout as { title?: string | { text?: string } } | undefined)?.title;
-  return typeof t === 'string' ? t : (t?.text ?? 'figure');
+  const text = typeof t === 'string' ? t : (t?.text ?? 'figure');
+  return text.replace(/<br>/g, ' — ').replace(/<[^>]+>/g, '');
+}
+
+/** Inline images are kept small (≤ 1000 px wide, palette PNG): executed notebooks stay light. */
+const INLINE_WIDTH = 1000;
+function inlinePng(png: Buffer): Promise<Buffer> {
+  return pngBytes(png, { maxWidth: INLINE_WIDTH, palette: true });
 }
 
 /** Display one item (await it: figures are rendered to PNG first). Never throws for display. */
@@ -64,7 +70,7 @@ export async function show(item: Showable): Promise<void> {
       return;
     }
     try {
-      d.png(await renderPng(item, 1));
+      d.png(await inlinePng(await renderPng(item, 1)));
     } catch (e) {
       d.text(`[figure] ${figureTitle(item)} not rendered inline: ${(e as Error).message}`);
     }
@@ -72,7 +78,7 @@ export async function show(item: Showable): Promise<void> {
     if (d) d.markdown(item.markdown);
     else console.log(item.markdown);
   } else if ('png' in item) {
-    if (d) d.png(item.png);
+    if (d) d.png(await inlinePng(item.png));
     else console.log(`[png] ${item.png.length} bytes`);
   } else {
     if (d) d.html(item.html);

@@ -158,15 +158,21 @@ export type ImageInput =
       channels: 1 | 3 | 4;
     };
 
-/** PNG bytes of a plain image, optionally shrunk to at most `maxWidth` (inline display). */
-export async function pngBytes(img: ImageInput, opts: { maxWidth?: number } = {}): Promise<Buffer> {
+/**
+ * PNG bytes of a plain image, optionally shrunk to at most `maxWidth` and stored with a 256-colour
+ * palette (`palette`: a third of the size or less, for inline display).
+ */
+export async function pngBytes(
+  img: ImageInput,
+  opts: { maxWidth?: number; palette?: boolean } = {},
+): Promise<Buffer> {
   let s = Buffer.isBuffer(img)
     ? sharp(img)
     : sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
         raw: { width: img.width, height: img.height, channels: img.channels },
       });
   if (opts.maxWidth) s = s.resize({ width: opts.maxWidth, withoutEnlargement: true });
-  return s.png().toBuffer();
+  return s.png(opts.palette ? { palette: true } : {}).toBuffer();
 }
 
 /** Write results/figures/<name>.png from a plain image (qualitative figures); returns the path. */

@@ -1,7 +1,7 @@
 /**
- * Tables as danfojs DataFrames (issue #6 §2): results/tables/<name>.csv goes through the
+ * Tables as danfojs DataFrames: results/tables/<name>.csv goes through the
  * DataFrame, <name>.md through ./table.ts. danfojs-node is loaded lazily: it pulls in the full
- * tfjs package (package.json overrides, stack.md §Tables and plots), which only registers
+ * tfjs package (through the npm overrides in package.json), which only registers
  * backends and must not be loaded by code that never makes a table.
  */
 import { writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ function dfd(): Danfo {
 
 const TAG = /\((measured|proxy|quoted)\)$/;
 
-/** Numeric columns must say where their numbers come from (issue #6: every cell is tagged). */
+/** Numeric columns must say where their numbers come from: every cell is tagged. */
 export function checkProvenance(t: Table): void {
   t.columns.forEach((c, j) => {
     const numeric = t.rows.some((r) => typeof r[j] === 'number');

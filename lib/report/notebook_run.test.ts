@@ -1,5 +1,5 @@
 /**
- * CI catches a broken notebook (issue #6 §3): the quick path of notebooks/00-quickstart runs as
+ * CI catches a broken notebook: the quick path of notebooks/00-quickstart runs as
  * a plain script (tsx, OFFSEG_QUICK=1) and, when Jupyter (nbclient) and tslab are installed,
  * its .ipynb is executed headlessly on the tslab kernel; both must leave their artefacts (the
  * list in ./artefacts.ts) in a temporary results folder. dist/lib is rebuilt first if stale.

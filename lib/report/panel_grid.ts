@@ -102,6 +102,8 @@ export async function panelGridFigure(
       }))
     : [];
   const legendRows = opts.legend ? Math.ceil(opts.legend.names.length / 6) : 0;
+  const titleLines = opts.title.split('<br>').length; // a subtitle line needs room above the grid
+  const top = 50 + 20 * titleLines;
   return {
     data: [
       {
@@ -114,10 +116,10 @@ export async function panelGridFigure(
     layout: {
       title: { text: opts.title, font: { size: 15 } },
       width: W + 60,
-      height: H + 110 + 24 * legendRows,
+      height: H + top + 40 + 24 * legendRows,
       xaxis: { visible: false, range: [0, W] },
       yaxis: { visible: false, range: [H, -26], scaleanchor: 'x' },
-      margin: { l: 30, r: 30, t: 70, b: 20 + 24 * legendRows },
+      margin: { l: 30, r: 30, t: top, b: 20 + 24 * legendRows },
       annotations,
       showlegend: Boolean(opts.legend),
       legend: { orientation: 'h', x: 0, y: -0.02, yanchor: 'top', font: { size: 11 } },

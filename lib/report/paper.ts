@@ -1,5 +1,5 @@
 /**
- * Numbers QUOTED from the OffSeg paper (ICCV 2025; offseg.md §7). Nothing here is measured:
+ * Numbers QUOTED from the OffSeg paper (ICCV 2025, Tables 2–7). Nothing here is measured:
  * reports print these beside our measurements and tag them "quoted".
  */
 export interface PaperComplexity {

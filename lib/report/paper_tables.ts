@@ -1,7 +1,8 @@
 /**
- * The complexity halves of the paper's Tables 2, 3, 4, 6 and 7 (issue #6): params and GFLOPs
- * measured here (both conventions, lib/analysis/complexity.ts, dry-run tracing) beside the
- * paper's numbers (./paper.ts). Shared by the notebooks and `npm run reproduce`; each builder
+ * The complexity halves of the paper's Tables 2, 3, 4, 6 and 7: params and GFLOPs measured here
+ * (both conventions, lib/analysis/complexity.ts, dry-run tracing) beside the paper's numbers
+ * (./paper.ts). Models, class counts and input sizes are arguments, so a notebook states them in
+ * its parameter cell; a model the paper does not list gets empty quoted cells. Shared by the notebooks and `npm run reproduce`; each builder
  * returns the Table and the raw measurements so a notebook can add its own columns or plot.
  * Measurements are cached per process and on disk (.cache/complexity/, keyed by a hash of the
  * model, op and counter code), so the notebooks do not re-trace the same model;
@@ -117,58 +118,92 @@ export async function measureComplexity(
   }
 }
 
-async function measureAll(names: readonly string[]): Promise<Record<string, Measured>> {
+/** Called after each model is measured (cached ones too), e.g. to print progress. */
+export type OnMeasured = (label: string) => void;
+
+/** A benchmark setting: class count and input size (H, W). */
+export interface Setting {
+  numClasses: number;
+  size: Size;
+}
+
+async function measureAll(
+  names: readonly string[],
+  onMeasured?: OnMeasured,
+  setting: Setting = ADE,
+): Promise<Record<string, Measured>> {
   const out: Record<string, Measured> = {};
-  for (const n of names) out[n] = await measureComplexity(n);
+  for (const n of names) {
+    out[n] = await measureComplexity(n, setting.numClasses, setting.size);
+    onMeasured?.(`${n} at ${setting.size.join('×')}`);
+  }
   return out;
+}
+
+/** The quoted row of `name`, if the paper's table has one. */
+function quotedRow<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
 }
 
 export const TAGS_NOTE =
   'Tags: **measured** = computed by this code here; **quoted** = copied from the paper; **proxy** = trained here on the built-in dataset (not comparable to ADE20K numbers).';
 
 export const CONVENTIONS_NOTE =
-  "offseg-paper = convs, GN/LN, interpolation and grid-sample; no matmul/linear, no BatchNorm (what the paper's OffSeg rows follow, offseg.md §2.5). fvcore = mmseg 1.x / mmengine counting. CARAFE's gather work is not counted by either.";
+  "offseg-paper = convs, GN/LN, interpolation and grid-sample; no matmul/linear, no BatchNorm (what the paper's OffSeg rows follow). fvcore = mmseg 1.x / mmengine counting. CARAFE's gather work is not counted by either.";
 
 export const TABLE2_MODELS = ['offseg-t', 'offseg-b', 'offseg-l'] as const;
 
 export interface Table2Result {
   table: Table;
-  /** ADE20K (K=150, 512²) per model. */
+  /** ADE20K setting per model. */
   measured: Record<string, Measured>;
-  /** Cityscapes (K=19, 1024×2048) per model; NaN when not measured. */
+  /** Cityscapes setting per model; NaN when not measured. */
   cityscapes: Record<string, Measured>;
 }
 
-/** Table 2: OffSeg-T/B/L. `cityscapes: false` skips the 1024×2048 traces (NaN cells). */
-export async function table2Complexity(opts: { cityscapes?: boolean } = {}): Promise<Table2Result> {
-  const measured = await measureAll(TABLE2_MODELS);
-  const cityscapes: Record<string, Measured> = {};
-  for (const n of TABLE2_MODELS)
-    cityscapes[n] =
-      opts.cityscapes === false
-        ? NOT_RUN
-        : await measureComplexity(n, CITYSCAPES.numClasses, CITYSCAPES.size);
-  const rows = TABLE2_MODELS.map((n) => {
+export interface Table2Options {
+  /** Models (default OffSeg-T/B/L). */
+  models?: readonly string[];
+  /** ADE20K setting (default K = 150 at 512×512). */
+  ade?: Setting;
+  /** Cityscapes setting (default K = 19 at 1024×2048); false skips those traces (empty cells). */
+  cityscapes?: Setting | false;
+  onMeasured?: OnMeasured;
+}
+
+/** Table 2: OffSeg-T/B/L (or any models) at the ADE20K and Cityscapes settings. */
+export async function table2Complexity(opts: Table2Options = {}): Promise<Table2Result> {
+  const models = opts.models ?? TABLE2_MODELS;
+  const ade = opts.ade ?? ADE;
+  const cs = opts.cityscapes === false ? undefined : (opts.cityscapes ?? CITYSCAPES);
+  const measured = await measureAll(models, opts.onMeasured, ade);
+  const cityscapes: Record<string, Measured> = cs
+    ? await measureAll(models, opts.onMeasured, cs)
+    : Object.fromEntries(models.map((n) => [n, NOT_RUN]));
+  const rows = models.map((n) => {
     const a = measured[n];
     const c = cityscapes[n];
-    const p = TABLE2[n];
+    const p = quotedRow(TABLE2, n);
     return [
       n,
-      p.params,
+      p?.params ?? null,
       a.params,
-      p.adeFlops,
+      p?.adeFlops ?? null,
       a.paper,
       a.fvcore,
-      p.csFlops,
+      p?.csFlops ?? null,
       c.paper,
       c.fvcore,
-      p.adeMIoU,
-      p.csMIoU,
-      p.cocoMIoU,
+      p?.adeMIoU ?? null,
+      p?.csMIoU ?? null,
+      p?.cocoMIoU ?? null,
     ];
   });
+  const csText = cs
+    ? `Cityscapes K=${cs.numClasses} @${cs.size.join('×')}`
+    : 'Cityscapes not traced';
   const table: Table = {
-    title: 'Table 2 — OffSeg complexity (ADE20K K=150 @512², Cityscapes K=19 @1024×2048)',
+    title: `Table 2 — OffSeg complexity (ADE20K K=${ade.numClasses} @${ade.size.join('×')}, ${csText})`,
     columns: [
       'model',
       'params M (quoted)',
@@ -198,16 +233,35 @@ export interface ComplexityResult {
 }
 
 const RETROFIT_NOTE =
-  "The retrofit tables mix baseline numbers copied from mmseg/original papers with the authors' measurements (offseg.md §2.5); SegFormer decoder width is 256 for B0–B5 (mmseg 1.x).";
+  "The retrofit tables mix baseline numbers copied from mmseg/original papers with the authors' measurements; SegFormer decoder width is 256 for B0–B5 (mmseg 1.x).";
+
+type RetrofitRow = { params: number; adeFlops: number; adeMIoU: number };
+
+export interface RetrofitOptions {
+  /** Models (default: every row of the paper's table). */
+  models?: readonly string[];
+  onMeasured?: OnMeasured;
+}
 
 async function retrofit(
   title: string,
-  paper: Record<string, { params: number; adeFlops: number; adeMIoU: number }>,
+  paper: Record<string, RetrofitRow>,
+  opts: RetrofitOptions,
 ): Promise<ComplexityResult> {
-  const measured = await measureAll(Object.keys(paper));
-  const rows = Object.entries(paper).map(([n, p]) => {
+  const models = opts.models ?? Object.keys(paper);
+  const measured = await measureAll(models, opts.onMeasured);
+  const rows = models.map((n) => {
     const a = measured[n];
-    return [n, p.params, a.params, p.adeFlops, a.fvcore, a.paper, p.adeMIoU];
+    const p = quotedRow(paper, n);
+    return [
+      n,
+      p?.params ?? null,
+      a.params,
+      p?.adeFlops ?? null,
+      a.fvcore,
+      a.paper,
+      p?.adeMIoU ?? null,
+    ];
   });
   return {
     measured,
@@ -231,19 +285,19 @@ async function retrofit(
   };
 }
 
-/** Table 3: SegNeXt-T/S/B ± Offset Learning. */
-export function table3Complexity(): Promise<ComplexityResult> {
-  return retrofit('Table 3 — SegNeXt ± Offset Learning (ADE20K K=150 @512²)', TABLE3);
+/** Table 3: SegNeXt-T/S/B ± Offset Learning (ADE20K K=150 @512²). */
+export function table3Complexity(opts: RetrofitOptions = {}): Promise<ComplexityResult> {
+  return retrofit('Table 3 — SegNeXt ± Offset Learning (ADE20K K=150 @512²)', TABLE3, opts);
 }
 
-/** Table 4: SegFormer-B0…B5 ± Offset Learning. */
-export function table4Complexity(): Promise<ComplexityResult> {
-  return retrofit('Table 4 — SegFormer ± Offset Learning (ADE20K K=150 @512²)', TABLE4);
+/** Table 4: SegFormer-B0…B5 ± Offset Learning (ADE20K K=150 @512²). */
+export function table4Complexity(opts: RetrofitOptions = {}): Promise<ComplexityResult> {
+  return retrofit('Table 4 — SegFormer ± Offset Learning (ADE20K K=150 @512²)', TABLE4, opts);
 }
 
 /** Table 6: the five component variants of OffSeg-T. */
-export async function table6Complexity(): Promise<ComplexityResult> {
-  const measured = await measureAll(Object.keys(TABLE6));
+export async function table6Complexity(onMeasured?: OnMeasured): Promise<ComplexityResult> {
+  const measured = await measureAll(Object.keys(TABLE6), onMeasured);
   return {
     measured,
     table: {
@@ -273,8 +327,8 @@ export const table7Model = (c: number): string => `offseg-t-pp-c${c}`;
 export const TABLE7_CHANNELS: readonly number[] = Object.keys(TABLE7).map(Number);
 
 /** Table 7: per-pixel classifier, align width C; `measured` is keyed by model name. */
-export async function table7Complexity(): Promise<ComplexityResult> {
-  const measured = await measureAll(TABLE7_CHANNELS.map(table7Model));
+export async function table7Complexity(onMeasured?: OnMeasured): Promise<ComplexityResult> {
+  const measured = await measureAll(TABLE7_CHANNELS.map(table7Model), onMeasured);
   return {
     measured,
     table: {
@@ -304,7 +358,10 @@ export function olCostTable(
   paper: Record<string, { params: number; adeFlops: number; adeMIoU: number }>,
   measured: Record<string, Measured>,
 ): Table {
-  const pairs = Object.keys(paper).filter((n) => !n.endsWith('-ol'));
+  // every measured model whose "+OL" twin was measured too
+  const pairs = Object.keys(measured).filter((n) => !n.endsWith('-ol') && `${n}-ol` in measured);
+  const delta = (x: number | undefined, y: number | undefined) =>
+    x === undefined || y === undefined ? null : +(y - x).toFixed(2);
   return {
     title,
     columns: [
@@ -316,15 +373,15 @@ export function olCostTable(
       'Δ mIoU (quoted)',
     ],
     rows: pairs.map((n) => {
-      const [p, q] = [paper[n], paper[`${n}-ol`]];
+      const [p, q] = [quotedRow(paper, n), quotedRow(paper, `${n}-ol`)];
       const [a, b] = [measured[n], measured[`${n}-ol`]];
       return [
         n,
-        +(q.params - p.params).toFixed(2),
+        delta(p?.params, q?.params),
         b.params - a.params,
-        +(q.adeFlops - p.adeFlops).toFixed(2),
+        delta(p?.adeFlops, q?.adeFlops),
         b.fvcore - a.fvcore,
-        +(q.adeMIoU - p.adeMIoU).toFixed(2),
+        delta(p?.adeMIoU, q?.adeMIoU),
       ];
     }),
   };

@@ -50,7 +50,7 @@ export class CellProgress {
 
   constructor(
     readonly what: string,
-    readonly total: number,
+    public total: number,
     opts: ProgressOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
@@ -62,6 +62,11 @@ export class CellProgress {
   eta(): number | undefined {
     if (!this.worked) return this.done >= this.total ? 0 : undefined;
     return (this.workSeconds / this.worked) * (this.total - this.done);
+  }
+
+  /** The number of steps grew or shrank (e.g. more seeds were added); later lines use it. */
+  setTotal(total: number): void {
+    this.total = total;
   }
 
   /** One step finished; `label` says which (e.g. "offseg-t seed 1: 63.2 mIoU"). */

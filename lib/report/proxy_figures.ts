@@ -271,15 +271,18 @@ export function fig3Figure(models: readonly Fig3Model[], note = ''): Figure {
       width: 1250,
       height: 200 + 230 * rows,
       grid: { rows, columns: cols, pattern: 'independent', xgap: 0.08, ygap: 0.2 },
-      annotations: classes.map((c, j) => ({
-        text: `<b>${c}</b>`,
-        x: (j + 0.5) / cols,
-        y: 1.0,
-        xref: 'paper',
-        yref: 'paper',
-        yanchor: 'bottom',
-        showarrow: false,
-      })),
+      annotations: models.length
+        ? classes.map((c, j) => ({
+            text: `<b>${c}</b>`,
+            x: (j + 0.5) / cols,
+            y: 1.0,
+            xref: 'paper',
+            yref: 'paper',
+            yanchor: 'bottom',
+            showarrow: false,
+          }))
+        : [notRun(0, 1, 'not run: no trained proxy models yet')],
+      ...(models.length ? {} : { xaxis: { visible: false }, yaxis: { visible: false } }),
       margin: { l: 110, t: 110 },
       ...axes,
     },

@@ -1,5 +1,5 @@
 /**
- * "Ours" mIoU of a paper table (issue #6): evaluate a RELEASED checkpoint on the real benchmark
+ * "Ours" mIoU of a paper table: evaluate a RELEASED checkpoint on the real benchmark
  * through lib/eval/evaluate.ts, but only when the user has both; otherwise say why not.
  *   dataset roots:  OFFSEG_ADE20K_ROOT, OFFSEG_CITYSCAPES_ROOT, OFFSEG_COCO_STUFF164K_ROOT
  *   checkpoints:    OFFSEG_CKPT_<MODEL>_<DATASET>, e.g. OFFSEG_CKPT_OFFSEG_T_ADE20K
@@ -9,18 +9,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/compose.ts';
+import { DATASET_ROOT_ENV } from '../config/dataset_env.ts';
 import { runEval } from '../cli/train_commands.ts';
 import { repoRoot } from '../paths.ts';
 import { isQuick } from './section.ts';
 import type { Cell, Table } from './table.ts';
 
+/** The benchmarks the paper's tables report (each has its folder variable in DATASET_ROOT_ENV). */
 export type Benchmark = 'ade20k' | 'cityscapes' | 'coco-stuff164k';
-
-export const BENCHMARK_ENV: Record<Benchmark, string> = {
-  ade20k: 'OFFSEG_ADE20K_ROOT',
-  cityscapes: 'OFFSEG_CITYSCAPES_ROOT',
-  'coco-stuff164k': 'OFFSEG_COCO_STUFF164K_ROOT',
-};
 
 const ENV_DATASET: Record<Benchmark, string> = {
   ade20k: 'ADE20K',
@@ -61,10 +57,10 @@ function configFor(model: string, bench: Benchmark): { file: string; overrides: 
 
 /** Evaluate `model`'s released checkpoint on `bench` if the user provided both. */
 export async function evalReleased(model: string, bench: Benchmark): Promise<ReleasedEval> {
-  const root = process.env[BENCHMARK_ENV[bench]];
+  const root = process.env[DATASET_ROOT_ENV[bench]];
   const ckpt = checkpointPath(model, bench);
   const missing: string[] = [];
-  if (!root) missing.push(`dataset root (${BENCHMARK_ENV[bench]})`);
+  if (!root) missing.push(`dataset root (${DATASET_ROOT_ENV[bench]})`);
   else if (!existsSync(root)) missing.push(`dataset root ${root} does not exist`);
   if (!ckpt) missing.push(`released checkpoint (${checkpointEnv(model, bench)})`);
   else if (!existsSync(ckpt)) missing.push(`checkpoint ${ckpt} does not exist`);

@@ -79,12 +79,14 @@ test('artefact list: every notebook has a section; missing files are reported', 
   const qs = EXPECTED.find((a) => a.notebook === '00-quickstart')!;
   assert.deepEqual(expectedFiles(qs, { executed: true }), [
     'report/00-quickstart.md',
+    'figures/00_quickstart.html',
     'figures/00_quickstart.png',
     'notebooks/00-quickstart.ipynb',
   ]);
   const dir = mkdtempSync(join(tmp, 'art-'));
   assert.deepEqual(missingArtefacts(dir, [qs]), [
     'report/00-quickstart.md',
+    'figures/00_quickstart.html',
     'figures/00_quickstart.png',
   ]);
 });

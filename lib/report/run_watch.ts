@@ -105,3 +105,17 @@ export function watchTrainingRuns(dir: string, opts: WatchOptions = {}): { stop(
     },
   };
 }
+
+/** Run `fn` while watching the run folders under `dir` (see `watchTrainingRuns`). */
+export async function whileWatching<T>(
+  dir: string,
+  fn: () => Promise<T>,
+  opts: WatchOptions = {},
+): Promise<T> {
+  const w = watchTrainingRuns(dir, opts);
+  try {
+    return await fn();
+  } finally {
+    w.stop();
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * One section of results/REPORT.md per notebook (issue #6): each notebook writes
+ * One section of results/REPORT.md per notebook: each notebook writes
  * results/report/<id>.md and `npm run reproduce` concatenates them in file-name order.
  */
 import { writeFileSync } from 'node:fs';
