@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/compose.ts';
 import { tempDir } from '../data/testing.ts';
@@ -84,3 +84,19 @@ function catching(f: () => unknown): Error {
   }
   assert.fail('no error');
 }
+
+test('the built-in look comes from a generated copy with the same glyphs, without generating', async () => {
+  const cacheRoot = tempDir('offseg-builtin-look-');
+  mkdirSync(join(cacheRoot, 'abc123'));
+  const manifest = {
+    glyphs: 'procedural',
+    classes: ['sky', 'ball'],
+    palette: [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+  };
+  writeFileSync(join(cacheRoot, 'abc123', 'builtin.json'), JSON.stringify(manifest));
+  const look = await datasetLook('builtin', { cacheRoot, glyphs: 'procedural', seed: 9 });
+  assert.deepEqual([look.classes, look.palette], [manifest.classes, manifest.palette]);
+});

@@ -4,12 +4,16 @@
  * from a run folder's config, from `--palette`, or from the class count. Every mismatch is a
  * UserError naming the flag that fixes it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/compose.ts';
 import type { RunConfig } from '../config/schema.ts';
 import { datasetMeta, type BenchmarkName } from '../data/metainfo.ts';
-import { ensureBuiltinDataset, type BuiltinOptions } from '../data/builtin/builtin.ts';
+import {
+  ensureBuiltinDataset,
+  resolveBuiltinOptions,
+  type BuiltinOptions,
+} from '../data/builtin/builtin.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../data/transforms/pipeline.ts';
 import type { PhotoTest } from '../eval/segment_photo.ts';
 import type { Palette } from '../eval/overlay.ts';
@@ -54,15 +58,45 @@ export function paletteForClasses(k: number): PaletteName | undefined {
 }
 
 /**
- * Class names and colours of `name`. The built-in dataset's come from its generated manifest
- * (generated on first use, a few seconds), with `builtin` options from a run's config.
+ * The built-in dataset's look from any generated copy with the same glyph source (class names
+ * depend only on it, the colours are fixed), so a look-up does not generate a dataset.
+ */
+function cachedBuiltinLook(opts: Partial<BuiltinOptions>): DatasetLook | undefined {
+  const { glyphs, cacheRoot } = resolveBuiltinOptions(opts);
+  if (!existsSync(cacheRoot)) return undefined;
+  for (const d of readdirSync(cacheRoot)) {
+    const p = join(cacheRoot, d, 'builtin.json');
+    if (!existsSync(p)) continue;
+    try {
+      const m = JSON.parse(readFileSync(p, 'utf8')) as {
+        glyphs: string;
+        classes: string[];
+        palette: [number, number, number][];
+      };
+      if (m.glyphs === glyphs.name)
+        return { name: 'builtin', classes: m.classes, palette: m.palette };
+    } catch {
+      // a manifest being written: try the next one
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Class names and colours of `name`. The built-in dataset's come from a generated copy's
+ * manifest (generated on first use, with `builtin` options from a run's config).
  */
 export async function datasetLook(
   name: PaletteName,
   builtin?: Partial<BuiltinOptions>,
 ): Promise<DatasetLook> {
   if (name === 'builtin') {
-    const b = await ensureBuiltinDataset(builtin ?? {});
+    const opts = Object.fromEntries(
+      Object.entries(builtin ?? {}).filter(([, v]) => v !== undefined),
+    ) as Partial<BuiltinOptions>;
+    const cached = cachedBuiltinLook(opts);
+    if (cached) return cached;
+    const b = await ensureBuiltinDataset(opts);
     return { name, classes: b.classes, palette: b.palette };
   }
   const m = datasetMeta(name);
