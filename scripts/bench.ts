@@ -204,12 +204,11 @@ async function parent(o: BenchOptions): Promise<void> {
   const json = JSON.stringify(summary, null, 2) + '\n';
   atomicWrite(join(dir, `${name}.json`), json);
   atomicWrite(join(dir, `${name}.md`), toMarkdown(summary));
-  // latest.json is the latest benchmark, not a baseline-only measurement.
-  if (!o.baselineOnly) atomicWrite(join(dir, 'latest.json'), json);
+  // latest.json is the latest full benchmark, not a baseline-only or inference-only run.
+  const full = !o.baselineOnly && !o.inferOnly;
+  if (full) atomicWrite(join(dir, 'latest.json'), json);
   for (const t of summary.targets) log(targetLine(t));
-  log(
-    `wrote results/bench/${name}.{json,md}${o.baselineOnly ? '' : ' and results/bench/latest.json'}`,
-  );
+  log(`wrote results/bench/${name}.{json,md}${full ? ' and results/bench/latest.json' : ''}`);
 
   process.stdout.write(toMarkdown(summary));
   if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
