@@ -170,6 +170,18 @@ export function storedHash(store: string, run: ResolvedRun): string | undefined 
   }
 }
 
+/** The outcome recorded in the store for a finished run (undefined: not finished there). */
+export function storedOutcome(store: string, run: ResolvedRun): RunOutcome | undefined {
+  if (!isDone(store, run)) return undefined;
+  const r = JSON.parse(readFileSync(join(store, run.result), 'utf8')) as Partial<RunOutcome>;
+  return {
+    result: run.result,
+    mIoU: r.mIoU ?? NaN,
+    iterations: r.iterations ?? 0,
+    seconds: r.seconds ?? 0,
+  };
+}
+
 /**
  * Is the run's result already in the store? For the pretraining the backbone file must exist
  * too (proxy runs load it).

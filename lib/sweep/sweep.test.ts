@@ -2,7 +2,8 @@
  * Sweeps without training: bad input (unknown grid, malformed run file, unreachable Redis), an
  * idempotent submit against a real Redis, a worker refusing a job from other code, and the proxy
  * path through the queue on a store whose runs are already cached (pretraining first, result
- * JSONs collected byte for byte; a failed pretraining fails the runs that wait for it).
+ * JSONs collected byte for byte; a failed pretraining fails the runs that wait for it), and the
+ * reproduce hook's seed policy over the queue.
  * Training through workers (2 workers, Redis restart, SIGKILL) is in distributed.test.ts.
  */
 import { after, before, test } from 'node:test';
@@ -17,6 +18,7 @@ import { parseSeeds, sweepSpecs } from './grids.ts';
 import { checkRedisUrl, openQueue, probeRedis, RedisUnreachableError } from './redis.ts';
 import { resolveRun, SpecError, type RunSpec } from './spec.ts';
 import { formatStatus, sweepStatus } from './status.ts';
+import { runProxyStudyOnQueue } from './study_queue.ts';
 import { submitRuns } from './submit.ts';
 import { waitForRuns } from './wait.ts';
 import { runWorker, WorkerRefusedError } from './worker.ts';
@@ -335,6 +337,92 @@ test(
         else process.env.OFFSEG_SKIP_TRAIN = prev;
         await q2.close();
       }
+    } finally {
+      stop.abort();
+      await queue.close();
+    }
+  },
+);
+
+test(
+  'reproduce --redis: the proxy study runs on the queue, extra seeds go to close claims per table, results land in the checkout',
+  { skip, timeout: 120_000 },
+  async () => {
+    const store = join(tmp, 'study-store');
+    const out = join(tmp, 'study-out');
+    mkdirSync(store, { recursive: true });
+    // Proxy mIoU per variant: seeds at mean − 0.1, mean, mean + 0.1. Two pairs are within two
+    // standard deviations: feature vs class offset (Table 6), OffSeg-T vs C = 1024 (Table 7).
+    const means: Record<string, number> = {
+      'offseg-t-conv-pp': 30,
+      'offseg-t-pp': 40,
+      'offseg-t-co': 50,
+      'offseg-t-fo': 50.1,
+      'offseg-t': 60,
+      'offseg-t-pp-c64': 10,
+      'offseg-t-pp-c128': 15,
+      'offseg-t-pp-c512': 20,
+      'offseg-t-pp-c768': 25,
+      'offseg-t-pp-c1024': 60.05,
+      'offseg-t-pp-c2048': 35,
+    };
+    const queue = openQueue(redis.url, 'study');
+    const stop = new AbortController();
+    try {
+      const study = runProxyStudyOnQueue({
+        redis: redis.url,
+        quick: false,
+        store,
+        out,
+        queue: 'study',
+        pollMs: 100,
+        log: () => {},
+      });
+      // Once the base seeds are queued, the runs "finish" elsewhere: stand-in results in the store.
+      for (let t = Date.now(); (await queue.getJobCounts()).prioritized < 33;)
+        if (Date.now() - t > 30_000) throw new Error('the base seeds were not queued');
+        else await new Promise((r) => setTimeout(r, 50));
+      mkdirSync(dirname(backbonePath(false, store)), { recursive: true });
+      writeFileSync(backbonePath(false, store), 'stand-in backbone');
+      writeJson(join(store, 'results/proxy/runs/pretrain-full.json'), {
+        mode: 'full',
+        configHash: pretrainConfig(false).hash,
+        path: backbonePath(false, store).slice(store.length + 1),
+        mIoU: 70,
+        iterations: 1600,
+        seconds: 1,
+        backend: 'wasm',
+        threads: 1,
+      });
+      for (const [model, mean] of Object.entries(means))
+        for (const seed of [0, 1, 2, 3, 4]) {
+          const run = resolveRun({ kind: 'proxy', model, seed, mode: 'full' }, store);
+          const mIoU = mean + (Math.min(seed, 2) - 1) * 0.1;
+          writeJson(join(store, run.result), { model, seed, mIoU, configHash: run.configHash });
+        }
+      const worker = runWorker({
+        redis: redis.url,
+        store,
+        queue: 'study',
+        signal: stop.signal,
+        log: () => {},
+      });
+      const report = await study;
+      assert.deepEqual(report.extended, {
+        table6: ['offseg-t-co', 'offseg-t-fo'],
+        table7: ['offseg-t', 'offseg-t-pp-c1024'],
+      });
+      const extended = [...report.extended.table6, ...report.extended.table7];
+      for (const model of Object.keys(means))
+        for (const seed of [0, 1, 2, 3, 4])
+          assert.equal(
+            existsSync(join(out, `results/proxy/runs/${model}-s${seed}-full.json`)),
+            seed < 3 || extended.includes(model),
+            `${model} seed ${seed}`,
+          );
+      assert.ok(existsSync(join(out, 'results/proxy/runs/pretrain-full.json')));
+      stop.abort();
+      await worker;
     } finally {
       stop.abort();
       await queue.close();

@@ -5,8 +5,9 @@
  *      and this worker stops with one line saying which commit to check out;
  *   2. a proxy run waits (delayed, re-checked every few seconds) until its pretraining is done,
  *      and fails at once if the pretraining failed;
- *   3. train in a thread, reporting worker, iteration and ETA as the job's progress;
- *   4. when the lease is lost (this host was cut off longer than the lease) the thread is stopped,
+ *   3. a run already finished in the store (e.g. by a serial run) completes without training;
+ *   4. train in a thread, reporting worker, iteration and ETA as the job's progress;
+ *   5. when the lease is lost (this host was cut off longer than the lease) the thread is stopped,
  *      because the stalled-job check has handed the run to another worker, which resumes it from
  *      the last checkpoint in the shared store; on shutdown (SIGINT/SIGTERM) running jobs go back
  *      to the queue at once instead of waiting for their lease to expire.
@@ -22,6 +23,7 @@ import { connectionOptions, DEFAULT_QUEUE, probeRedis } from './redis.ts';
 import {
   codeVersion,
   isDone,
+  storedOutcome,
   resolveRun,
   type JobData,
   type ResolvedRun,
@@ -179,7 +181,16 @@ export async function runWorker(
       throw new DelayedError();
     }
 
-    // 3. train in a thread, reporting progress from the run folder
+    // 3. a run whose result is already in the store (finished by another path) needs no thread;
+    //    the pretraining always goes through the engine, which applies its gate to a cached one
+    const stored = run.spec.kind === 'pretrain' ? undefined : storedOutcome(opts.store, run);
+    if (stored) {
+      counts.completed++;
+      say(`done ${run.id}: its result was already in the store`);
+      return stored;
+    }
+
+    // 4. train in a thread, reporting progress from the run folder
     const workDir = join(opts.store, run.workDir);
     const tracker = new ProgressTracker(name, run.iterations);
     const report = () =>
