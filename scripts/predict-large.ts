@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -72,6 +72,7 @@ interface Row {
 }
 
 const rows: Row[] = [];
+const load = [loadavg()[0]];
 for (const [i, [w, h]] of sizes.entries()) {
   const img = await photo(w, h, i === 0);
   for (const engine of engines) {
@@ -130,6 +131,7 @@ for (const [i, [w, h]] of sizes.entries()) {
   }
 }
 
+load.push(loadavg()[0]);
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root })
   .toString()
   .trim();
@@ -139,6 +141,7 @@ const md = [
   `OffSeg-T, K = 150 (ADE20K test pipeline: keep-ratio 2048×512, slide 512/480), random weights, tfjs backend wasm; commit ${commit}, ${new Date().toISOString().slice(0, 10)}, 2 cores.`,
   'Inference = keep-ratio resize, normalisation, network (both slide windows), resize to the photo and argmax (lib/eval/segment.ts); wall adds start-up, weight loading, decoding and writing the PNG and JPEG (and, for ONNX Runtime, exporting the model first).',
   'Max RSS is the whole process (Node, tfjs wasm heap, ONNX Runtime, decoded photo, overlay); the label map is written at the photo size after EXIF rotation. The machine ran other jobs at the same time: times are upper bounds.',
+  `Load average (1 min) at start and end: ${load.map((l) => l.toFixed(1)).join(', ')} on 2 cores.`,
   '',
   '| photo | engine | exit | wall (s) | inference (s) | of which network (s) | max RSS (MiB) | label map |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
