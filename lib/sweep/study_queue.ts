@@ -74,7 +74,8 @@ export async function runProxyStudyOnQueue(opts: QueueStudyOptions): Promise<Que
     log(
       `${label}: ${r.runs.length} runs (${r.queued.length + r.requeued.length} queued now, ${r.alreadyQueued.length} queued before, ${r.done.length} done)`,
     );
-    if ((await queue.getWorkers()).length === 0)
+    const workers = await queue.getWorkers().catch(() => undefined); // needs CLIENT LIST rights
+    if (workers?.length === 0)
       log(
         `no worker is connected yet: start one per machine with  npx offseg worker --redis ${opts.redis} --store <shared folder>`,
       );

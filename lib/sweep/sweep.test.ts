@@ -17,6 +17,7 @@ import { collectResults, completedRuns } from './collect.ts';
 import { parseSeeds, sweepSpecs } from './grids.ts';
 import { checkRedisUrl, openQueue, probeRedis, RedisUnreachableError } from './redis.ts';
 import { resolveRun, SpecError, type RunSpec } from './spec.ts';
+import { loggedIteration, ProgressTracker } from './progress.ts';
 import { formatStatus, sweepStatus } from './status.ts';
 import { runProxyStudyOnQueue } from './study_queue.ts';
 import { submitRuns } from './submit.ts';
@@ -429,3 +430,37 @@ test(
     }
   },
 );
+
+test('progress: iteration from the run log (a torn last line ignored), rate and ETA over this attempt, the status row', () => {
+  const dir = join(tmp, 'progress');
+  mkdirSync(dir, { recursive: true });
+  const lines = [10, 20, 30].map((it) => JSON.stringify({ event: 'train', iteration: it }));
+  writeFileSync(join(dir, 'log.jsonl'), `${lines.join('\n')}\n{"event":"train","iteration":4`);
+  assert.equal(loggedIteration(dir), 30);
+  assert.equal(loggedIteration(join(tmp, 'no-such-run')), 0);
+
+  let now = 1_000_000;
+  const tracker = new ProgressTracker('hostA:42', 100, () => now);
+  assert.equal(tracker.update(30).etaSeconds, null); // one reading: no rate yet
+  now += 20_000;
+  const p = tracker.update(50);
+  assert.equal(p.itPerSec, 1); // 20 iterations in 20 s
+  assert.equal(p.etaSeconds, 50);
+  assert.equal(p.resumedFrom, 30);
+  const row = {
+    id: 'config-x-s0-abc',
+    state: 'running' as const,
+    sweep: 'x',
+    worker: p.worker,
+    progress: p,
+    attempts: 2,
+    submitted: 0,
+  };
+  const text = formatStatus([row], now + 1000);
+  assert.match(
+    text,
+    /config-x-s0-abc\s+running\s+hostA:42\s+50\/100\s+0:50\s+attempt 2, resumed at iteration 30/,
+  );
+  assert.match(text, /1 runs: 1 running, 0 queued/);
+  assert.match(formatStatus([row], now + 120_000), /\(no report for 2:00\)/);
+});
