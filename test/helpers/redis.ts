@@ -4,18 +4,25 @@
  * keeps the queue (as a production Redis with persistence would). Tests skip with one line when
  * the binary is missing (.ci/run installs it).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { probeRedis } from '../../lib/sweep/redis.ts';
 
-/** Path of redis-server, or undefined. */
+/** Path of redis-server on PATH, or undefined. */
 export function redisServerPath(): string | undefined {
-  const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
-  const p = r.stdout.trim();
-  return r.status === 0 && p ? p : undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, 'redis-server');
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
 }
 
 /** The skip reason of tests that need Redis (false when it is there). */
