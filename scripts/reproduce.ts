@@ -173,7 +173,10 @@ const report = reportMarkdown({
   quick: args.quick,
   skipTrain: args.skipTrain,
   minutes: (Date.now() - t0) / 60000,
-  executed: elapsed,
+  // this run's notebooks with their time, the others whose executed copy is there (--only)
+  executed: stems
+    .filter((s) => existsSync(join(results, 'notebooks', `${s}.ipynb`)))
+    .map((s) => [s, elapsed.find(([e]) => e === s)?.[1]] as const),
   sections,
   tags: TAGS_NOTE,
   protocol: proxyProtocolMarkdown(args.quick),

@@ -160,7 +160,10 @@ test('REPORT.md: protocol stated once, links relative and resolving, every figur
     quick: true,
     skipTrain: false,
     minutes: 1.25,
-    executed: [['04-table6-components', 1500]],
+    executed: [
+      ['04-table6-components', 1500],
+      ['06-fig1-tradeoff', undefined],
+    ],
     sections: [
       section('Table 6', '| a (proxy) |\n\n![t6](figures/table6_components.png)'),
       section('Fig. 5', 'see ![f5](../figures/fig5.png) and [abs](/tmp/x.png)'),
@@ -176,6 +179,7 @@ test('REPORT.md: protocol stated once, links relative and resolving, every figur
   );
   assert.deepEqual(reportLinkProblems(dir, md), [
     'notebooks/04-table6-components.ipynb: no such file',
+    'notebooks/06-fig1-tradeoff.ipynb: no such file',
     'figures/table6_components.png: no such file',
     `../figures/fig5.png: outside ${dir}`,
     '/tmp/x.png: absolute path',

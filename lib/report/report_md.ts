@@ -19,8 +19,11 @@ export interface ReportInput {
   quick: boolean;
   skipTrain: boolean;
   minutes: number;
-  /** Notebook stems executed, with their wall time in ms. */
-  executed: readonly (readonly [string, number])[];
+  /**
+   * Notebooks with an executed copy, with their wall time in ms in this run (undefined: executed
+   * by an earlier run, e.g. outside this run's --only list).
+   */
+  executed: readonly (readonly [string, number | undefined])[];
   /** The report sections, in order (each starts with `## `). */
   sections: readonly string[];
   /** Provenance tags, one paragraph. */
@@ -46,7 +49,10 @@ export function reportMarkdown(r: ReportInput): string {
     '',
     '| notebook | executed in (s) |',
     '|---|---|',
-    ...r.executed.map(([s, ms]) => `| [${s}](notebooks/${s}.ipynb) | ${(ms / 1000).toFixed(1)} |`),
+    ...r.executed.map(
+      ([s, ms]) =>
+        `| [${s}](notebooks/${s}.ipynb) | ${ms === undefined ? 'earlier run' : (ms / 1000).toFixed(1)} |`,
+    ),
     '',
     ...(proxy && r.protocol
       ? ['## The proxy protocol (for every proxy number below)', '', r.protocol, '']
