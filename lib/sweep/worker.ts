@@ -173,6 +173,10 @@ export async function runWorker(
       const state = dep ? await dep.getState() : 'unknown';
       if (state === 'failed')
         throw new UnrecoverableError(`its pretraining ${pretrain.id} failed: ${dep?.failedReason}`);
+      if (state === 'completed')
+        throw new UnrecoverableError(
+          `its pretraining ${pretrain.id} finished, but its backbone is not in this worker's store ${opts.store}: give every worker the shared folder as --store`,
+        );
       if (state === 'unknown')
         throw new UnrecoverableError(
           `its pretraining job ${pretrain.id} is not in the queue and the backbone is not in the store: submit the sweep again (it queues the pretraining)`,
@@ -265,7 +269,8 @@ export async function runWorker(
     worker.cancelAllJobs(SHUTDOWN);
     await closing;
   };
-  opts.signal?.addEventListener('abort', () => void stop(), { once: true });
+  if (opts.signal?.aborted) void stop();
+  else opts.signal?.addEventListener('abort', () => void stop(), { once: true });
   await new Promise<void>((resolve) => worker.once('closed', () => resolve()));
   await queue.close();
   if (refusal) throw refusal;
