@@ -158,9 +158,11 @@ await show(table);
 // %%
 const fig = fig3Figure(
   ready.map((m) => ({ label: m.label, similarity: analyses[m.name].similarity })),
-  quick
-    ? 'quick mode: tiny schedules, numbers not meaningful'
-    : `seed-${SEED} proxy models; image i vs image j of the first ${PER_CLASS} val images holding the class`,
+  !ready.length
+    ? 'the proxy models are not trained yet'
+    : quick
+      ? 'quick mode: tiny schedules, numbers not meaningful'
+      : `seed-${SEED} proxy models; image i vs image j of the first ${PER_CLASS} val images holding the class`,
 );
 if (!ready.length) console.log('Fig. 3 not drawn: no proxy model (not trained yet)');
 const files = await saveFigure('fig3_ideal_representations', fig);

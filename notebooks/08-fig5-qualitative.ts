@@ -106,7 +106,7 @@ for (const m of models) m.model.dispose();
 const fig = await panelGridFigure(rows, {
   columnTitles: ['image', 'ground truth', ...models.map((m) => m.label)],
   legend: { names: val!.classes, colours: palette },
-  title: `Fig. 5 (proxy) — ${MODELS.map((m) => m.label).join(' vs ')}<br><sup>${ready.length ? `seed-${SEED} models` : 'models not trained yet: images and ground truth only'}, the first ${rows.length} val images of the built-in dataset${quick ? ', quick mode' : ''}</sup>`,
+  title: `Fig. 5 (proxy) — ${MODELS.map((m) => m.label).join(' vs ')}<br><sup>${ready.length ? `seed-${SEED} models` : 'not trained yet: image and ground truth only'}; the first ${rows.length} built-in val images${quick ? ', quick mode' : ''}</sup>`,
 });
 const files = await saveFigure('fig5_qualitative', fig);
 await show(fig);

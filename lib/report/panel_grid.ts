@@ -115,7 +115,7 @@ export async function panelGridFigure(
     ],
     layout: {
       title: { text: opts.title, font: { size: 15 } },
-      width: W + 60,
+      width: Math.max(W + 60, 720), // room for the title of a narrow grid
       height: H + top + 40 + 24 * legendRows,
       xaxis: { visible: false, range: [0, W] },
       yaxis: { visible: false, range: [H, -26], scaleanchor: 'x' },
