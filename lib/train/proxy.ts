@@ -1,5 +1,5 @@
 /**
- * Proxy experiments (issue #6, Tables 6 and 7, Figs. 3 and 5): the paper's ablations trained on
+ * Proxy experiments (Tables 6 and 7, Figs. 3 and 5): the paper's ablations trained on
  * the built-in dataset instead of ADE20K, small enough for a 2-core machine. The protocol lives
  * in configs/proxy/ (README.md explains and measures it):
  *   1. once: "pretrain" an EfficientFormerV2-S1 backbone on a differently-seeded built-in set

@@ -1,5 +1,5 @@
 /**
- * The built-in dataset (issue #4 item 2): generated deterministically from a seed into the
+ * The built-in dataset: generated deterministically from a seed into the
  * ADE20K layout on first use and cached under `.cache/builtin/<hash>/ADEChallengeData2016/`,
  * then read by the ADE20K loader (reduce_zero_label=True: label 0 = unlabelled clutter).
  * See ./README.md for the classes and how images are made.
