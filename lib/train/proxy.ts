@@ -4,10 +4,11 @@
  * in configs/proxy/ (README.md explains and measures it):
  *   1. once: "pretrain" an EfficientFormerV2-S1 backbone on a differently-seeded built-in set
  *      (stands in for the paper's ImageNet initialisation), exported as a backbone-only .pth
- *      under .cache/proxy/, keyed by its config hash;
- *   2. per (variant, seed): initialise the backbone from it, keep it frozen (eval-mode BN) and
- *      train the variant's head with lib/train/loop.ts `train()` in
- *      work_dirs/proxy/<model>-s<seed>-<hash>/, then evaluate on the built-in val split.
+ *      under .cache/proxy/, keyed by its config hash; below the protocol's `pretrainGate` (full
+ *      mode) the study stops with ProxyGateError;
+ *   2. per (variant, seed): initialise the backbone from it and fine-tune the whole network
+ *      (or only the head when the protocol sets `freezeBackbone`) with lib/train/loop.ts
+ *      `train()` in work_dirs/proxy/<model>-s<seed>-<hash>/, then evaluate on the val split.
  * Finished runs are cached as results/proxy/runs/<model>-s<seed>-<quick|full>.json and reused
  * while the config hash matches; interrupted runs resume from their last checkpoint.
  */
