@@ -2,12 +2,13 @@
  * The demo page end to end in a real browser (Debian's Chromium driven by playwright-core, as the
  * figures are rendered): build the page with a small exported model, serve it on localhost, feed a
  * photo through the file input, wait for the result, and check the label colours it drew against
- * `offseg predict`'s recipe on the same .onnx in Node (ONNX Runtime in both). A screenshot goes to
- * results/figures/demo.png. Without Chromium the test is skipped with one line saying how to get it.
+ * `offseg predict`'s recipe on the same .onnx in Node (ONNX Runtime in both). The screenshot goes to
+ * the test's temporary folder (results/figures/demo.png is `npm run reproduce`'s, with the
+ * workspace's trained model). Without Chromium the test is skipped with one line saying how to get it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -22,24 +23,13 @@ import { datasetMeta } from '../lib/data/metainfo.ts';
 import { bundlePage } from '../demo/build.ts';
 import { prepareDemoModel, writePalettes } from '../demo/prepare.ts';
 import { serveDemo } from '../demo/serve.ts';
+import { expectStatus, segmentOnPage } from '../demo/screenshot.ts';
+import { chromiumMissing, launchChromium } from '../lib/report/chromium.ts';
 import type { DemoState } from '../demo/card.ts';
-import { REPO_ROOT } from './helpers/parity.ts';
 
-const CHROMIUM = process.env.OFFSEG_CHROMIUM || '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 /** A small keep-ratio scale keeps the browser's inference short: the 96×64 photo stays 96×64. */
 const SCALE: [number, number] = [256, 64];
-const missing = existsSync(CHROMIUM)
-  ? false
-  : `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set OFFSEG_CHROMIUM)`;
+const missing = chromiumMissing();
 
 /** A 96×64 "photo": sky gradient, a ground band and two discs, so the labels form regions. */
 async function photo(path: string): Promise<void> {
@@ -109,26 +99,13 @@ test(
       await engine.dispose();
 
       const server = await serveDemo(out, 0);
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: FLAGS,
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
         await page.goto(server.url);
-        // browser-side code as strings: this file is type-checked without the DOM library
-        const settled = (states: string[]): string =>
-          `${JSON.stringify(states)}.includes(document.getElementById('status')?.dataset.state)`;
-        await page.waitForFunction(settled(['ready', 'error']), null, { timeout: 120_000 });
-        assert.equal(
-          await page.getAttribute('#status', 'data-state'),
-          'ready',
-          (await page.textContent('#status')) ?? '',
-        );
+        await expectStatus(page, 'ready');
         assert.match(
           (await page.textContent('#model-label')) ?? '',
           /offseg-t from offseg-t\.onnx/,
@@ -137,13 +114,7 @@ test(
           (await page.textContent('#runtime')) ?? '',
           /keep-ratio resize to 256×64, whole/,
         );
-        await page.setInputFiles('#file', img);
-        await page.waitForFunction(settled(['done', 'error']), null, { timeout: 120_000 });
-        assert.equal(
-          await page.getAttribute('#status', 'data-state'),
-          'done',
-          (await page.textContent('#status')) ?? '',
-        );
+        await segmentOnPage(page, { file: img });
         // the label colours the page drew, pixel by pixel, against the Node prediction's colours
         const drawn = (await page.evaluate(`(() => {
           const c = document.getElementById('labels');
@@ -176,11 +147,9 @@ test(
         assert.equal(legend.length, last.classes.length);
         assert.match((await page.textContent('#latency')) ?? '', /Inference \d+ ms \(WebAssembly/);
         assert.deepEqual(errors, []);
-        mkdirSync(join(REPO_ROOT, 'results/figures'), { recursive: true });
-        await page.screenshot({
-          path: join(REPO_ROOT, 'results/figures/demo.png'),
-          fullPage: true,
-        });
+        const shot = join(dir, 'demo.png');
+        await page.screenshot({ path: shot, fullPage: true });
+        assert.ok(statSync(shot).size > 1000, 'screenshot written');
         assert.equal(card.dataset.name, 'ade20k');
       } finally {
         await browser.close();

@@ -1,7 +1,6 @@
 /**
  * Figures: Plotly figures saved as self-contained HTML (plotly.js-dist-min inlined, opens
- * offline) and as PNG rendered by Debian's Chromium through playwright-core (never a browser
- * download: the system's /usr/bin/chromium, or OFFSEG_CHROMIUM). One browser per process, closed
+ * offline) and as PNG rendered by Debian's Chromium (./chromium.ts). One browser per process, closed
  * after a short idle time so plain scripts can exit, or by `closeBrowser()`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,22 +8,14 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_INSTALL, launchChromium } from './chromium.ts';
 import { resultsDir } from './paths.ts';
+
+export { CHROMIUM, CHROMIUM_INSTALL };
 
 /** A Plotly figure: traces and layout as Plotly.newPlot takes them. */
 export type Figure = { data: object[]; layout?: object };
 
-export const CHROMIUM = process.env.OFFSEG_CHROMIUM || '/usr/bin/chromium';
-export const CHROMIUM_INSTALL = 'apt-get install -y chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const WIDTH = 900;
 const HEIGHT = 560;
 const IDLE_MS = 1500;
@@ -75,8 +66,7 @@ export async function closeBrowser(): Promise<void> {
 async function getBrowser(): Promise<Browser> {
   if (idle) clearTimeout(idle);
   if (!browser) {
-    const { chromium } = await import('playwright-core');
-    browser = chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    browser = launchChromium();
     browser.catch(() => (browser = undefined));
   }
   return browser;
