@@ -39,8 +39,11 @@ import { readNpy } from './lib/io/npy';
 import { readNpyNhwc } from './lib/io/tensor_npy';
 import { decodeImage } from './lib/data/image_io';
 import { datasetMeta } from './lib/data/metainfo';
-import { applyTestPipeline, IMAGENET_MEAN, IMAGENET_STD } from './lib/data/transforms/pipeline';
-import { argmaxLabels, predictLogits } from './lib/eval/inference';
+import { applyTestPipeline } from './lib/data/transforms/pipeline';
+import { predictLabels } from './lib/eval/segment';
+import { segmentPhoto } from './lib/eval/segment_photo';
+import { segmentorNet } from './lib/eval/tensor_net';
+import { photoTest } from './lib/cli/predict_setup';
 import { buildDatasets, testPipeline } from './lib/train/build';
 import { repoRoot } from './lib/paths';
 import { saveFigure } from './lib/report/figure';
@@ -171,13 +174,13 @@ if (weights.kind === 'trained') {
     const raw = await val!.load(i);
     const { height: h, width: w } = raw.img;
     const s = applyTestPipeline(raw, testPipeline(run!.config));
-    const logits = tf.tidy(() =>
-      predictLogits(model, tf.tensor4d(s.image, [1, s.height, s.width, 3]), [h, w], {
-        mode: 'whole',
-      }),
+    // `offseg predict`'s bounded path: logits at the test scale, resized and argmaxed together
+    const pred = await predictLabels(
+      segmentorNet(model),
+      { data: s.image, height: s.height, width: s.width },
+      [h, w],
+      { mode: 'whole' },
     );
-    const pred = await argmaxLabels(logits);
-    logits.dispose();
     shots.push({ name: `val #${i}`, rgb: raw.img.data, h, w, gt: raw.label.data, pred });
     progress.step(`val #${i}`);
   }
@@ -200,21 +203,13 @@ if (weights.kind === 'trained') {
       name: 'synthetic gradient',
     };
   }
-  const logits = tf.tidy(() => {
-    const x = tf.div(
-      tf.sub(tf.tensor4d(Float32Array.from(img!.rgb), [1, img!.h, img!.w, 3]), IMAGENET_MEAN),
-      IMAGENET_STD,
-    );
-    return predictLogits(model, x as tf.Tensor4D, [img!.h, img!.w], { mode: 'whole' });
-  });
-  shots.push({
-    name: img.name,
-    rgb: img.rgb,
-    h: img.h,
-    w: img.w,
-    pred: await argmaxLabels(logits),
-  });
-  logits.dispose();
+  // as `offseg predict` segments a photo: ADE20K's keep-ratio test scale, bounded memory
+  const p = await segmentPhoto(
+    segmentorNet(model),
+    { data: img.rgb, height: img.h, width: img.w },
+    photoTest('ade20k', 'whole'),
+  );
+  shots.push({ name: img.name, rgb: img.rgb, h: img.h, w: img.w, pred: p.labels });
 }
 const inferMs = (Date.now() - t0) / shots.length;
 model.dispose();

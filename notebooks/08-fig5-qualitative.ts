@@ -19,12 +19,12 @@ const NUM_IMAGES = 6; // the first val images, unpicked
 
 // %%
 // Setup: imports, backend, run mode, models and the val split.
-import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { describeBackend, selectBackend } from './lib/backend/select';
 import { buildDatasets, testPipeline } from './lib/train/build';
 import { applyTestPipeline } from './lib/data/transforms/pipeline';
-import { argmaxLabels, predictLogits } from './lib/eval/inference';
+import { predictLabels } from './lib/eval/segment';
+import { segmentorNet } from './lib/eval/tensor_net';
 import { saveFigure } from './lib/report/figure';
 import { panelGridFigure, type Panel } from './lib/report/panel_grid';
 import { show } from './lib/report/display';
@@ -62,7 +62,10 @@ const { val } = await buildDatasets(config, ['val']);
 const palette = val!.palette;
 const rows: Panel[][] = [];
 const ready = MODELS.filter((m) => runs[m.name]);
-const models = ready.map((m) => ({ ...m, model: loadProxyModel(runs[m.name]!) }));
+const models = ready.map((m) => {
+  const model = loadProxyModel(runs[m.name]!);
+  return { ...m, model, net: segmentorNet(model) };
+});
 const count = Math.min(NUM_IMAGES, val!.length);
 const predicted = new CellProgress('predicting val images', count);
 for (let i = 0; i < count; i++) {
@@ -79,13 +82,13 @@ for (let i = 0; i < count; i++) {
     },
   ];
   for (const m of models) {
-    const logits = tf.tidy(() =>
-      predictLogits(m.model, tf.tensor4d(s.image, [1, s.height, s.width, 3]), [h, w], {
-        mode: 'whole',
-      }),
+    // `offseg predict`'s bounded path: logits at the test scale, resized and argmaxed together
+    const pred = await predictLabels(
+      m.net,
+      { data: s.image, height: s.height, width: s.width },
+      [h, w],
+      { mode: 'whole' },
     );
-    const pred = await argmaxLabels(logits);
-    logits.dispose();
     row.push({
       data: colorizeLabels(pred, palette, val!.ignoreIndex),
       h,
