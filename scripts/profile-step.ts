@@ -44,6 +44,10 @@ class KernelClock {
   on = false;
   phase: 'forward' | 'backward' = 'forward';
   depth = 4;
+  /** Forward: scope of each kernel output (by dataId), so backward work can be charged to it. */
+  readonly outScope = new WeakMap<object, string>();
+  /** Backward: `Kernel@scope` of the tape node whose gradient is running. */
+  bwdOwner: string | undefined;
   private readonly stack: number[] = [];
 
   private add(map: Map<string, Cell>, key: string, ms: number, n: number): void {
@@ -54,11 +58,47 @@ class KernelClock {
     map.set(key, c);
   }
 
-  private scope(): string {
-    if (this.phase === 'backward') return '(backward)';
+  /** Forward: the module path of the op recorded last, cut to `depth`. */
+  fwdScope(): string {
     const s = lastRecordedScope();
     if (s === undefined || s === '') return '(no op recorded yet)';
     return s.split('.').slice(0, this.depth).join('.');
+  }
+
+  private scope(): string {
+    if (this.phase === 'backward') return `(backward) ${this.bwdOwner ?? '?'}`;
+    return this.fwdScope();
+  }
+
+  /**
+   * Charge each backward kernel to the forward tape node whose gradient runs it: wrap the
+   * gradient function of every node on the active tape (called at the end of the forward,
+   * before the engine filters and walks the tape). The gradient closures run later, one per
+   * input, so each is wrapped too.
+   */
+  tagTape(): void {
+    const tape = (tf.engine().state as unknown as { activeTape?: TapeNodeLike[] }).activeTape;
+    for (const node of tape ?? []) {
+      const g = node.gradient;
+      if (!g) continue;
+      const out = node.outputs[0] as tf.Tensor | undefined;
+      const owner = `${node.kernelName}@${(out && this.outScope.get(out.dataId)) ?? '?'}`;
+      const within = <T>(fn: () => T): T => {
+        const prev = this.bwdOwner;
+        this.bwdOwner = owner;
+        try {
+          return fn();
+        } finally {
+          this.bwdOwner = prev;
+        }
+      };
+      node.gradient = (dys) => {
+        const fns = within(() => g(dys));
+        const wrapped: Record<string, () => tf.Tensor> = {};
+        for (const [k, fn] of Object.entries(fns)) wrapped[k] = () => within(fn);
+        return wrapped;
+      };
+    }
   }
 
   /** Wrap one kernel function; nested kernels subtract their time from the caller's. */
@@ -72,9 +112,15 @@ class KernelClock {
       const nested = this.stack.pop() ?? 0;
       if (this.stack.length) this.stack[this.stack.length - 1] += total;
       const self = total - nested;
+      const scope = this.scope();
       this.add(this.byKernel, name, self, 1);
-      this.add(this.byScope, this.scope(), self, 1);
-      if (this.detailed.has(name)) this.add(this.byShape, describe(name, args), self, 1);
+      this.add(this.byScope, scope, self, 1);
+      if (this.detailed.has(name)) {
+        this.add(this.byShape, `${describe(name, args)}  ← ${scope}`, self, 1);
+      }
+      if (this.phase === 'forward' && this.stack.length === 0) {
+        for (const o of Array.isArray(out) ? out : [out]) this.outScope.set(o.dataId, scope);
+      }
       return out;
     };
   }
@@ -84,6 +130,12 @@ class KernelClock {
     this.byScope.clear();
     this.byShape.clear();
   }
+}
+
+interface TapeNodeLike {
+  kernelName: string;
+  outputs: tf.Tensor[];
+  gradient?: (dys: tf.Tensor[]) => Record<string, () => tf.Tensor>;
 }
 
 /** `Name [shapes] {small attrs}` of one kernel call. */
@@ -195,6 +247,7 @@ async function main(): Promise<void> {
       clock.phase = 'forward';
       const { value, grads } = tf.variableGrads(() => {
         const { result } = traceOps(() => segCrossEntropy(model.forward(x), y));
+        clock.tagTape();
         clock.phase = 'backward';
         return result;
       }, params);

@@ -55,6 +55,12 @@ describe('BatchMatMul (replaced)', () => {
     [[40, 50], [3, 50, 60], false, false],
     [[2, 3, 40, 48], [3, 48, 40], false, false],
     [[2, 3, 48, 40], [1, 3, 40, 48], true, true],
+    // Small products of a train step, now on the stock loop whatever the batch or flags:
+    // talking-head mixes and their gradients, a per-tap filter gradient.
+    [[8, 8], [8, 16], true, false],
+    [[8, 16], [8, 16], false, true],
+    [[8, 40], [40, 8], false, false],
+    [[6, 9, 4], [6, 5, 9], true, true],
   ];
   for (const [i, [as, bs, ta, tb]] of cases.entries()) {
     const sameBatch = as.length === bs.length && as.slice(0, -2).join() === bs.slice(0, -2).join();

@@ -6,7 +6,8 @@
  * `BatchMatMul` are scalar loops 10–50× slower than XNNPACK; its data movement (Slice, Concat,
  * Pad, StridedSlice, …) copies through JS arrays or element loops, and Sum/Mean over leading
  * axes transpose their input first. The replacements are composed from fast WASM kernels or
- * copy contiguous runs on the heap (see ./kernels/). Call before `setBackend('wasm')` (or
+ * copy contiguous runs on the heap (see ./kernels/); Identity and same-dtype Cast share the
+ * input's buffer instead of copying it (tape clones). Call before `setBackend('wasm')` (or
  * after; setup hooks are kept); idempotent.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,6 +24,7 @@ import { registerDilatedConvGradients } from './kernels/dilated_conv_grads.ts';
 import { registerMissingGradients } from './kernels/extra_grads.ts';
 import { maxPoolGradConfig } from './kernels/max_pool_grad.ts';
 import { reductionKernels } from './kernels/reductions.ts';
+import { sharedCopyKernels } from './kernels/shared_copy.ts';
 import { geluConfig, geluGradConfig, geluGradient } from './kernels/gelu.ts';
 import { unsortedSegmentSumConfig } from './kernels/segment_sum.ts';
 import { transposeKernel } from './kernels/transpose.ts';
@@ -54,6 +56,8 @@ const REPLACED = [
   'Mean',
   'MaxPoolGrad',
   'Transpose',
+  'Identity',
+  'Cast',
 ];
 
 export interface WasmKernelReport {
@@ -114,6 +118,7 @@ export function registerWasmTrainingKernels(): WasmKernelReport {
     ...dataMovementKernels(stockOf),
     ...reductionKernels(stockOf),
     ...transposeKernel(stockOf),
+    ...sharedCopyKernels(stockOf),
   ];
   for (const k of replacements) replace(k, out);
   if (!tf.getGradient(geluGradient.kernelName)) tf.registerGradient(geluGradient);

@@ -5,8 +5,9 @@
  * pair without transposes; with `transposeA`/`transposeB` or a batch > 1 it runs a naive loop
  * (~0.4–1.6 GFLOP/s measured). This kernel materialises transposes explicitly, folds a batch
  * that multiplies one shared right matrix into the rows of a single product, and runs other
- * batches as one XNNPACK product per matrix pair. Tiny per-pair products (where the per-call
- * overhead would dominate) still go to the stock kernel.
+ * batches as one XNNPACK product per matrix pair. Small products (fewer than 2¹⁶ multiply-adds
+ * per pair, or fewer than 4 rows or columns), batched or not, go to the stock loop: there the
+ * per-call overhead of an XNNPACK operator (and of an explicit transpose) would dominate.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -55,8 +56,11 @@ export function makeBatchMatMul(stock: KernelConfig): KernelConfig {
     const fast = !tA && !tB && batchA === 1 && batchB === 1;
     const unsupported = a.dtype !== 'float32' || b.dtype !== 'float32';
     // Matrix-vector pairs gain nothing from XNNPACK (it repacks the right operand per call).
+    // Small pairs neither, whatever the batch: creating the XNNPACK operator (and, with a
+    // transpose flag, the explicit Transpose) costs more than the stock loop's few multiply-adds
+    // — a train step has hundreds of such products (talking-head mixes, per-tap gradients).
     const small = m * k * n < MIN_MACS_PER_PAIR || m < 4 || n < 4;
-    if (fast || unsupported || (batchB > 1 && small)) {
+    if (fast || unsupported || small) {
       return stockFunc(args);
     }
     const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(
