@@ -58,8 +58,9 @@ export const HELP = `Usage: npm run bench [-- options]
 Inference (512², batch 1) and training steps (crop 512 and 256, batch 2) of OffSeg-T,
 SegFormer-B0 and SegNeXt-T on the chosen backend, the same inference exported to ONNX and run
 on ONNX Runtime (CPU, threads = cores) with its speed ratio to tfjs, plus the pure-JS cpu
-backend on the OffSeg-T train step at crop 256 (batch 2) as the in-run baseline. Each case runs
-in its own process.
+backend on the OffSeg-T train step at crop 256 (batch 2) as the in-run baseline, and (with
+offseg-t among the models) the proxy study's own step: offseg-t-pp, 64², batch 8, 12 classes.
+Each case runs in its own process.
 Results: results/bench/bench-<backend>-<timestamp>.{json,md} and results/bench/latest.json.
 
 Options:

@@ -93,7 +93,7 @@ test('parseBenchArgs: defaults, values, --quick and errors', () => {
   }
 });
 
-test('planCases: inference 512 b1 then training 512 and 256 b2; --quick drops 512 training', () => {
+test('planCases: inference 512 b1, training 512 and 256 b2, the proxy step 64² b8; --quick drops 512 training', () => {
   const full = planCases(parseBenchArgs([]), 'wasm');
   assert.deepEqual(
     full.map((c) => `${c.model}/${c.task}/${c.size}/${c.batch}${c.engine ? `/${c.engine}` : ''}`),
@@ -110,7 +110,15 @@ test('planCases: inference 512 b1 then training 512 and 256 b2; --quick drops 51
       'offseg-t/train/256/2',
       'segformer-b0/train/256/2',
       'segnext-t/train/256/2',
+      'offseg-t-pp/train/64/8',
     ],
+  );
+  // the proxy study's step: its model, crop, batch and classes, without recomputation
+  const proxy = full[full.length - 1];
+  assert.deepEqual([proxy.numClasses, proxy.gradCheckpoint], [12, false]);
+  assert.equal(
+    planCases(parseBenchArgs(['--models', 'segnext-t']), 'wasm').at(-1)?.model,
+    'segnext-t',
   );
   const quick = planCases(parseBenchArgs(['--quick']), 'wasm');
   assert.equal(quick.filter((c) => c.task === 'train' && c.size === 512).length, 0);

@@ -105,8 +105,24 @@ export function planCases(opts: BenchOptions, backend: CaseBackend): BenchCase[]
       out.push({ ...base, model, task: 'train', size, batch: TRAIN_BATCH });
     }
   }
+  if (opts.models.includes('offseg-t')) out.push({ ...base, ...PROXY_STEP });
   return out;
 }
+
+/**
+ * The proxy study's own training step (configs/proxy/pretrain.json and finetune.json): Table 6
+ * row 2's OffSeg-T with a per-pixel classifier, 64² crops, batch 8, 12 classes, plain autodiff
+ * (the training loop recomputes activations only from 256² up on WASM). The study runs about
+ * forty 100-step fine-tunings plus a 1600-step pretraining, so this step time sets its depth.
+ */
+export const PROXY_STEP = {
+  model: 'offseg-t-pp',
+  task: 'train',
+  size: 64,
+  batch: 8,
+  numClasses: 12,
+  gradCheckpoint: false,
+} as const satisfies Partial<BenchCase>;
 
 /** The model whose crop-256 train step is compared with the pure-JS baseline. */
 export function baselineModel(models: readonly string[]): string {

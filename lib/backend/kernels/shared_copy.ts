@@ -30,7 +30,9 @@ function share(backend: unknown, x: TensorInfo): TensorInfo {
  * for strings and for casts that change the dtype). Kernels whose stock version is missing
  * are left out.
  */
-export function sharedCopyKernels(stock: (name: string) => KernelConfig | undefined): KernelConfig[] {
+export function sharedCopyKernels(
+  stock: (name: string) => KernelConfig | undefined,
+): KernelConfig[] {
   const out: KernelConfig[] = [];
   const identity = stock('Identity');
   if (identity) {
