@@ -1,12 +1,12 @@
 /**
  * Before/after timing of training steps in one run, for a machine whose load other jobs set:
  *
- *   npx tsx scripts/bench-ab.ts --before <git rev> [--rounds 2] [--runs 3] [--warmup 1]
+ *   npx tsx scripts/bench-ab.ts --before <git rev> [--after <git rev>] [--rounds 2] [--runs 3] [--warmup 1]
  *     [--threads 2,1] [--cases proxy,offseg-t-128] [--out results/bench]
  *
  * The tree of `--before` is exported with `git archive` into a temporary directory (its
- * node_modules is this checkout's), and each case runs alternately from that tree and from the
- * working tree, one child process per measurement (`scripts/bench.ts --case`, as `npm run
+ * node_modules is this checkout's), and so is `--after`'s if given (else the working tree, with
+ * whatever is uncommitted); each case runs alternately from the two trees, one child process per measurement (`scripts/bench.ts --case`, as `npm run
  * bench` does), `--rounds` times. Slow-downs from other jobs hit both sides alike, so the
  * ratio of medians is the figure to read; the 1-minute load average is recorded before every
  * child. Writes results/bench/ab-<timestamp>.{json,md}.
@@ -23,6 +23,7 @@ import { repoRoot } from '../lib/paths.ts';
 const { values } = parseArgs({
   options: {
     before: { type: 'string' },
+    after: { type: 'string' },
     rounds: { type: 'string', default: '2' },
     runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
@@ -89,13 +90,15 @@ const median = (xs: number[]): number => {
 };
 
 const before = exportTree(values.before);
-const afterCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-  cwd: root,
-  encoding: 'utf8',
-}).trim();
+const after = values.after ? exportTree(values.after) : undefined;
+const afterRoot = after?.dir ?? root;
+const afterCommit =
+  after?.commit ??
+  execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
 const dirty =
+  !after &&
   execFileSync('git', ['status', '--porcelain', 'lib'], { cwd: root, encoding: 'utf8' }).trim() !==
-  '';
+    '';
 const samples: Sample[] = [];
 const log = (s: string) => process.stderr.write(`[bench-ab] ${s}\n`);
 try {
@@ -110,7 +113,7 @@ try {
         // Alternate which side goes first so a load trend does not favour one side.
         const order: ('before' | 'after')[] = round % 2 ? ['after', 'before'] : ['before', 'after'];
         for (const side of order) {
-          const script = join(side === 'before' ? before.dir : root, 'scripts', 'bench.ts');
+          const script = join(side === 'before' ? before.dir : afterRoot, 'scripts', 'bench.ts');
           const c: BenchCase = { ...spec, ...common, backend: 'wasm', threads };
           const load1 = os.loadavg()[0];
           const o = await spawnCase(c, { script, timeoutS: 1800 });
@@ -134,6 +137,7 @@ try {
   }
 } finally {
   rmSync(before.dir, { recursive: true, force: true });
+  if (after) rmSync(after.dir, { recursive: true, force: true });
 }
 
 const rows: string[] = [];
