@@ -9,6 +9,7 @@ import { withInitSeed } from './core/init.ts';
 import { OffSeg, type OffSegOptions, type Segmentor } from './offseg.ts';
 import { SegFormer } from './segformer.ts';
 import { SegNeXt } from './segnext.ts';
+import { Mask2Former } from './mask2former.ts';
 
 export interface CreateOptions {
   numClasses: number;
@@ -98,6 +99,18 @@ for (const v of ['t', 's', 'b'] as const) {
       new SegNeXt({ backbone: `mscan_${v}`, numClasses, classifier: 'offset-learning' }),
   };
 }
+
+// Table 5: Mask2Former-Tiny (Swin-T, mmseg config) and its Offset Learning variant.
+entries['mask2former-swin-t'] = {
+  description:
+    'Mask2Former-Tiny: Swin-T + MSDeformAttn pixel decoder + 9-layer decoder, 100 queries',
+  build: (numClasses) => new Mask2Former({ numClasses }),
+};
+entries['mask2former-swin-t-ol'] = {
+  description:
+    'Mask2Former-Tiny + Offset Learning on every mask prediction (2 bias-free C×C projections)',
+  build: (numClasses) => new Mask2Former({ numClasses, offsetLearning: true }),
+};
 
 export const MODELS: Readonly<Record<string, Entry>> = entries;
 
