@@ -23,6 +23,31 @@ export interface LabelMap {
 }
 
 /**
+ * Encoded image bytes (any format libvips reads) to RGB uint8 HWC: EXIF orientation applied, as
+ * mmcv's cv2 `imfrombytes(flag='color')` does; grey and CMYK converted to sRGB; alpha dropped.
+ * `failOn` is sharp's strictness ('error': damaged data fails; 'truncated': only a cut-off file);
+ * `limitInputPixels: false` lifts libvips' pixel-count guard (photos of any size).
+ * @throws sharp's Error, unwrapped: callers name the file.
+ */
+export async function decodeRgbBytes(
+  bytes: Buffer,
+  opts: { failOn: 'error' | 'truncated'; limitInputPixels?: false },
+): Promise<RgbImage> {
+  const { data, info } = await sharp(bytes, opts)
+    .rotate()
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    height: info.height,
+    width: info.width,
+  };
+}
+
+/**
  * Decodes any sharp-readable image to 3-channel RGB uint8 (grey and CMYK are converted, alpha is
  * dropped). EXIF orientation is applied, as mmcv's cv2 `imfrombytes(flag='color')` does.
  */
@@ -39,18 +64,7 @@ export async function decodeImage(path: string): Promise<RgbImage> {
     );
   }
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error' })
-      .rotate()
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      height: info.height,
-      width: info.width,
-    };
+    return await decodeRgbBytes(bytes, { failOn: 'error' });
   } catch (e) {
     throw new DatasetError(
       'corrupt-image',
@@ -61,7 +75,7 @@ export async function decodeImage(path: string): Promise<RgbImage> {
   }
 }
 
-/** Reads a label PNG "unchanged" (datasets.md §3.0 LoadAnnotations). */
+/** Reads a label PNG "unchanged" (mmseg's LoadAnnotations). */
 export async function decodeLabel(path: string): Promise<LabelMap> {
   let bytes: Buffer;
   try {

@@ -41,6 +41,30 @@ export function axisTaps(inSize: number, outSize: number, count = outSize): Axis
   return { i0, i1, frac };
 }
 
+/**
+ * The `k` channels of one output pixel from its four source pixels (offsets of their channel 0
+ * in `data`: top-left, top-right, bottom-left, bottom-right): `t = tl + (tr − tl)·fx`,
+ * `b = bl + (br − bl)·fx`, `t + (b − t)·fy` in doubles, stored as float32 into `out` at `o`.
+ */
+export function bilinearPixel(
+  data: Float32Array,
+  tl: number,
+  tr: number,
+  bl: number,
+  br: number,
+  fx: number,
+  fy: number,
+  k: number,
+  out: Float32Array,
+  o: number,
+): void {
+  for (let c = 0; c < k; c++) {
+    const t = data[tl + c] + (data[tr + c] - data[tl + c]) * fx;
+    const b = data[bl + c] + (data[br + c] - data[bl + c]) * fx;
+    out[o + c] = t + (b - t) * fy;
+  }
+}
+
 /** Largest float32 buffer the host path allocates (4 GiB): bounded by the test scale, not the photo. */
 export const MAX_HOST_ELEMENTS = 2 ** 30;
 
@@ -86,16 +110,8 @@ export function resizeBilinearHost(
     for (let x = 0; x < cropW; x++) {
       const l = xs.i0[x] * k;
       const r = xs.i1[x] * k;
-      const fx = xs.frac[x];
-      for (let c = 0; c < k; c++) {
-        const tl = data[top + l + c];
-        const tr = data[top + r + c];
-        const bl = data[bot + l + c];
-        const br = data[bot + r + c];
-        const t = tl + (tr - tl) * fx;
-        const b = bl + (br - bl) * fx;
-        out[o++] = t + (b - t) * fy;
-      }
+      bilinearPixel(data, top + l, top + r, bot + l, bot + r, xs.frac[x], fy, k, out, o);
+      o += k;
     }
   }
   return { data: out, height: cropH, width: cropW, channels: k };

@@ -13,7 +13,7 @@
  * maximum is below the best corner minimum of any class loses at every pixel of the cell. Where
  * the prediction is smooth most cells keep a single class and cost no arithmetic at all.
  */
-import { axisTaps, type AxisTaps, type HostLogits } from './host_resize.ts';
+import { axisTaps, bilinearPixel, type AxisTaps, type HostLogits } from './host_resize.ts';
 
 /** Output columns grouped into runs that read the same two source columns. */
 function runsOf(t: AxisTaps): { start: number[]; end: number[] } {
@@ -131,6 +131,7 @@ function argmaxMean(sources: readonly HostLogits[], outH: number, outW: number):
   const taps = sources.map((s) => ({ ys: axisTaps(s.height, outH), xs: axisTaps(s.width, outW) }));
   const labels = new Uint8Array(outH * outW);
   const acc = new Float32Array(k);
+  const px = new Float32Array(k);
   const n = sources.length;
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
@@ -141,18 +142,9 @@ function argmaxMean(sources: readonly HostLogits[], outH: number, outW: number):
         const bot = ys.i1[y] * w * k;
         const l = xs.i0[x] * k;
         const r = xs.i1[x] * k;
-        const fx = xs.frac[x];
-        const fy = ys.frac[y];
-        for (let c = 0; c < k; c++) {
-          const tl = data[top + l + c];
-          const tr = data[top + r + c];
-          const bl = data[bot + l + c];
-          const br = data[bot + r + c];
-          const t = tl + (tr - tl) * fx;
-          const b = bl + (br - bl) * fx;
-          const v = Math.fround(t + (b - t) * fy);
-          acc[c] = i === 0 ? v : acc[c] + v; // float32 store: tf.add of the resized logits
-        }
+        bilinearPixel(data, top + l, top + r, bot + l, bot + r, xs.frac[x], ys.frac[y], k, px, 0);
+        // float32 stores: the resized logits, then tf.add of them
+        for (let c = 0; c < k; c++) acc[c] = i === 0 ? px[c] : acc[c] + px[c];
       }
       let bestV = -Infinity;
       let bestC = 0;

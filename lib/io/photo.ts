@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import sharp from 'sharp';
-import type { RgbImage } from '../data/image_io.ts';
+import { decodeRgbBytes, type RgbImage } from '../data/image_io.ts';
 
 /** File extensions taken from a folder (lower case, with the dot). */
 export const PHOTO_EXTENSIONS: readonly string[] = [
@@ -61,18 +61,7 @@ export async function readPhoto(path: string): Promise<RgbImage> {
     );
   }
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: false })
-      .rotate()
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      height: info.height,
-      width: info.width,
-    };
+    return await decodeRgbBytes(bytes, { failOn: 'truncated', limitInputPixels: false });
   } catch (e) {
     throw new PhotoError(
       `${path} is truncated or corrupt (${format ?? 'image'}: ${(e as Error).message})`,
