@@ -7,8 +7,9 @@
  * transposes to and from ONNX's NCHW. The final NHWC logits are transposed back to NCHW. ONNX
  * Runtime's transpose optimizer moves those transposes through the elementwise ops between
  * convolutions and cancels the inverse pairs at session creation; 1×1 convolutions that tfjs runs
- * as matrix products are written as Conv nodes for that reason (./pointwise.ts). Nodes that end
- * up unused are pruned.
+ * as matrix products are written as Conv nodes for that reason (./pointwise.ts), except those over
+ * large inputs, which stay MatMuls on the NHWC value (ONNX Runtime's GEMM is faster there than its
+ * NCHWc convolution). Nodes that end up unused are pruned.
  *
  * Parameters: each model variable a kernel reads becomes one initializer named by its official
  * state_dict key, in PyTorch's layout (conv weights [O, I, kH, kW], linear weights [out, in]),
@@ -22,7 +23,7 @@ import { GraphBuilder, type ElemType } from './graph_builder.ts';
 import type { KernelNode, Recording, RecordedValue, ValueRef } from './record.ts';
 import { staticDim } from './sym.ts';
 import { ELEMENTWISE_OPS } from './ops_elementwise.ts';
-import { lowerPointwiseConv, NN_OPS } from './ops_nn.ts';
+import { lowerPointwiseConv, lowerPointwiseMatMul, NN_OPS } from './ops_nn.ts';
 import { findPointwiseConvs } from './pointwise.ts';
 import { SHAPE_OPS } from './ops_shape.ts';
 import { REDUCE_OPS } from './ops_reduce.ts';
@@ -235,7 +236,8 @@ export function lowerRecording(
     if (skipped.has(i) || pw) {
       if (pw) {
         const x = valueOf(pw.source);
-        aliases.set(pw.output, lowerPointwiseConv(ctx, node, x, pw.inChannels, pw.outChannels));
+        const lowerPw = pw.asMatMul ? lowerPointwiseMatMul : lowerPointwiseConv;
+        aliases.set(pw.output, lowerPw(ctx, node, x, pw.inChannels, pw.outChannels));
       }
       produced.push(node.outputs.map(() => ''));
       return;

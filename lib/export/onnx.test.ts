@@ -18,6 +18,8 @@ import { decodeModel } from './onnx_proto.ts';
 import { exportOnnx, ExportError } from './onnx.ts';
 import { UnsupportedKernelError } from './lower.ts';
 import { DynamicShapeError } from './dynamic.ts';
+import { preferMatMul } from './pointwise.ts';
+import type { SymInt } from './sym.ts';
 
 await useBackend();
 
@@ -86,6 +88,11 @@ test('dynamic H×W: one export evaluated at two sizes', async () => {
   const r = await exportOnnx(model, { modelName: 'segformer-b0', dynamic: true });
   assert.deepEqual(r.input.shape, [1, 3, 'height', 'width']);
   assert.deepEqual(r.output.shape, [1, K, 'height/4', 'width/4']);
+  // Judged at 512×512, the head's fusion conv (1024 channels at H/4×W/4, 64 MiB) is a MatMul on
+  // the NHWC value (./pointwise.ts); the agreement below covers that path too.
+  const op = (name: string) => decodeModel(r.bytes).graph.node.find((n) => n.name === name)?.opType;
+  assert.equal(op('decode_head.fusion_conv.conv/_FusedMatMul'), 'MatMul');
+  assert.equal(op('decode_head.conv_seg/_FusedMatMul'), 'Conv');
   const ort = await OrtSegmentor.create(r.bytes, { threads: 2 });
   for (const [h, w] of [
     [64, 96],
@@ -128,6 +135,19 @@ test('initializers are the state_dict keys in PyTorch layout, with the metadata'
   assert.equal(meta.get('offseg.num_classes'), String(K));
   assert.equal(meta.get('offseg.output_stride'), '4');
   model.dispose();
+});
+
+test('1×1 convs over inputs of 32 MiB or more with > 32 outputs stay MatMuls', () => {
+  assert.equal(preferMatMul([1, 128, 128, 512], 256), true, 'exactly 32 MiB (8 Mi floats)');
+  assert.equal(preferMatMul([1, 128, 128, 511], 256), false, 'just under');
+  assert.equal(preferMatMul([1, 128, 128, 1024], 32), false, 'one NCHWc pass');
+  assert.equal(preferMatMul([1, 128, 128, 1024], 33), true);
+  assert.equal(preferMatMul([2, 64, 64, 1024], 256), true, 'batch counts');
+  // Symbolic sides are judged at 512×512: with h = H/32, H/4 = 8h is 128 there, H/8 = 4h is 64.
+  const side = (k: number): SymInt => ({ sym: [0, 0, 0, k, 0, 0, 0, 0, 0] }); // k·h
+  const sideW = (k: number): SymInt => ({ sym: [0, k, 0, 0, 0, 0, 0, 0, 0] }); // k·w
+  assert.equal(preferMatMul([1, side(8), sideW(8), 1024], 256), true, 'H/4 × W/4 at 512²');
+  assert.equal(preferMatMul([1, side(4), sideW(4), 1024], 256), false, 'H/8 × W/8 at 512²');
 });
 
 test('a size that is not a multiple of the divisor is refused', async () => {

@@ -134,6 +134,33 @@ export function lowerPointwiseConv(
   return fusedActivation(ctx, n, toNhwc(ctx, y, `${base}/nhwc`));
 }
 
+/**
+ * The same 1×1 conv kept as the MatMul tfjs runs, on the NHWC `source` itself: [B, H, W, C] ·
+ * [C, C'] (MatMul broadcasts over B, H, W), then the bias and activation. Used for convs over
+ * large inputs, where ONNX Runtime's GEMM beats its NCHWc conv (./pointwise.ts).
+ */
+export function lowerPointwiseMatMul(
+  ctx: LowerContext,
+  n: KernelNode,
+  source: string,
+  cin: number,
+  cout: number,
+): string {
+  const g = ctx.g;
+  const base = ctx.label(n);
+  const tb = n.attrs.transposeB === true;
+  const w2 = g.add1(
+    'Reshape',
+    [ctx.input(n, 'b'), g.int64s(tb ? [cout, cin] : [cin, cout])],
+    {},
+    `${base}/W2`,
+  );
+  const w = tb ? g.add1('Transpose', [w2], { perm: [1, 0] }, `${base}/WT`) : w2;
+  let y = g.add1('MatMul', [source, w], {}, base);
+  if (ctx.has(n, 'bias')) y = g.add1('Add', [y, ctx.input(n, 'bias')], {}, `${base}/bias`);
+  return fusedActivation(ctx, n, y);
+}
+
 /** Swap the last two axes of a rank-r value. */
 function swapLast(ctx: LowerContext, x: string, rank: number, name: string): string {
   const perm = Array.from({ length: rank }, (_, i) => i);
