@@ -6,16 +6,22 @@
  *      installing them as root (or takes --yes), prints the command otherwise
  *      (scripts/system_setup.ts); write the tslab kernel spec into .cache/jupyter;
  *   3. pair each notebook's .ts and .ipynb (scripts/notebooks.ts: an edit made in Jupyter is
- *      carried to the .ts, never overwritten; both edited = stop and say so);
+ *      carried to the .ts, never overwritten; both edited = stop and say so); with
+ *      `--redis URL [--store DIR]`, train the proxy study's runs on that queue's workers and
+ *      collect them into the checkout first (lib/sweep/study_queue.ts), so the notebooks find
+ *      them cached;
  *   4. execute each notebook (Jupyter nbclient, lib/report/jupyter.ts), echoing the progress
- *      lines its long cells write; executed copies in <results>/notebooks/;
+ *      lines its long cells write; executed copies in <results>/notebooks/; then build the demo
+ *      page into dist/demo with this workspace's trained model and screenshot it to
+ *      <results>/figures/demo.png (demo/shipped_model.ts);
  *   5. <results>/REPORT.md = header (the proxy protocol once) + <results>/report/*.md; check
  *      every expected artefact, every figure embedded with a working link, and every figure's
  *      title, axis titles and legend (lib/report/figure_check.ts);
  *   6. list the work and cache folders with their sizes and the clean command.
  * <results> is results/ for a full run and results/quick/ with --quick, so a quick run never
  * replaces the full-run results. `--skip-train` runs the proxy notebooks on cached runs only,
- * `--only 00,06` a subset (REPORT.md keeps the other sections already in <results>/report/).
+ * `--only 00,06,demo` a subset (REPORT.md keeps the other sections already in <results>/report/).
+ * Flags: scripts/reproduce_args.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,75 +39,84 @@ import { proxyProtocolMarkdown } from '../lib/train/proxy.ts';
 import { describeGenerated } from './clean.ts';
 import { notebookStems, syncNotebooks } from './notebooks.ts';
 import { ensureSystemPackages } from './system_setup.ts';
+import { runProxyStudyOnQueue } from '../lib/sweep/study_queue.ts';
+import { shipDemo } from '../demo/shipped_model.ts';
+import {
+  parseReproduceArgs,
+  PROXY_NOTEBOOKS,
+  shownCommand,
+  shownRedis,
+  USAGE,
+  type ReproduceArgs,
+} from './reproduce_args.ts';
 
-const USAGE = `Usage: npm run reproduce [-- --quick] [-- --skip-train] [-- --only 00,06] [-- --yes]
-  --quick       tiny schedules (OFFSEG_QUICK=1), results in results/quick/ (never results/)
-  --skip-train  no proxy training (OFFSEG_SKIP_TRAIN=1): cached runs or "not run"
-  --only LIST   execute only the notebooks whose number is in LIST (comma-separated)
-  --yes         install missing Debian packages without asking (as root)`;
-
-interface Args {
-  quick: boolean;
-  skipTrain: boolean;
-  yes: boolean;
-  only?: string[];
+let args: ReproduceArgs;
+try {
+  args = parseReproduceArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`reproduce: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
 }
-
-function parseArgs(argv: string[]): Args {
-  const out: Args = { quick: false, skipTrain: false, yes: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else if (a === '--quick') out.quick = true;
-    else if (a === '--skip-train') out.skipTrain = true;
-    else if (a === '--yes' || a === '-y') out.yes = true;
-    else if (a === '--only' || a.startsWith('--only=')) {
-      const v = a === '--only' ? argv[++i] : a.slice('--only='.length);
-      if (!v || !/^\d{2}(,\d{2})*$/.test(v)) {
-        console.error('reproduce: --only takes notebook numbers, e.g. --only 00,06');
-        process.exit(2);
-      }
-      out.only = v.split(',');
-    } else {
-      console.error(`reproduce: unknown option ${a}\n${USAGE}`);
-      process.exit(2);
-    }
-  }
-  return out;
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
 }
-
-const args = parseArgs(process.argv.slice(2));
 const root = repoRoot();
 const log = (s: string) => console.log(`[reproduce] ${s}`);
 const t0 = Date.now();
 
-// 1. The compiled library the notebooks import.
-log('compiling lib/ for the notebooks (npm run build:notebooks)');
-buildNotebookLib();
-
-// 2. Debian packages and the kernel spec.
-if (!(await ensureSystemPackages({ yes: args.yes }))) process.exit(2);
-log(`tslab kernel spec: ${shownPath(writeKernelSpec())}`);
-
-// 3. Each selected notebook's .ts and .ipynb paired.
 const nbDir = join(root, 'notebooks');
 const stems = notebookStems(nbDir);
 const selected = args.only ? stems.filter((s) => args.only!.includes(s.slice(0, 2))) : stems;
-if (!selected.length) {
+const wantDemo = !args.only || args.only.includes('demo');
+if (!selected.length && !wantDemo) {
   console.error(`reproduce: no notebook matches --only ${args.only!.join(',')}`);
   process.exit(2);
 }
-const paired = syncNotebooks(nbDir, {
-  write: true,
-  only: selected,
-  log: (l) => log(`notebooks: ${l}`),
-});
-if (paired.conflicts.length) process.exit(1);
+
+// 1. The compiled library the notebooks import.
+if (selected.length) {
+  log('compiling lib/ for the notebooks (npm run build:notebooks)');
+  buildNotebookLib();
+}
+
+// 2. Debian packages and the kernel spec.
+if (!(await ensureSystemPackages({ yes: args.yes }))) process.exit(2);
+if (selected.length) log(`tslab kernel spec: ${shownPath(writeKernelSpec())}`);
+
+// 3. Each selected notebook's .ts and .ipynb paired.
+if (selected.length) {
+  const paired = syncNotebooks(nbDir, {
+    write: true,
+    only: selected,
+    log: (l) => log(`notebooks: ${l}`),
+  });
+  if (paired.conflicts.length) process.exit(1);
+}
 const unlisted = stems.filter((s) => !artefactsOf(s));
 if (unlisted.length)
   log(`note: ${unlisted.join(', ')} not in lib/report/artefacts.ts (outputs not checked)`);
+
+// 3b. --redis: the proxy study's runs trained by `offseg worker` processes and collected into
+// the checkout, where the notebooks find them cached (same config hashes) and train nothing.
+if (args.redis) {
+  if (selected.some((s) => PROXY_NOTEBOOKS.includes(s.slice(0, 2)))) {
+    log(`proxy study on the queue at ${shownRedis(args.redis)} (store ${args.store ?? root})`);
+    try {
+      const r = await runProxyStudyOnQueue({
+        redis: args.redis,
+        quick: args.quick,
+        store: args.store,
+        log: (l) => log(`queue: ${l}`),
+      });
+      log(`proxy study: ${r.runs} runs finished on the queue and collected`);
+    } catch (e) {
+      const fix = (e as { fix?: string }).fix;
+      console.error(`reproduce: ${(e as Error).message}${fix ? `\n  fix: ${fix}` : ''}`);
+      process.exit(1);
+    }
+  } else log('--redis: no proxy notebook selected (04, 05, 07, 08), nothing to queue');
+}
 
 // 4. Execute in order, echoing the progress lines of long cells.
 const results = join(root, 'results', ...(args.quick ? ['quick'] : []));
@@ -157,6 +172,24 @@ for (const stem of selected) {
 }
 rmSync(progressFile, { force: true });
 
+// 4b. The demo page with this workspace's trained model, and its screenshot.
+if (wantDemo) {
+  try {
+    await shipDemo({
+      site: join(root, 'dist', 'demo'),
+      png: join(sub('figures'), 'demo.png'),
+      log: (l) => log(`demo: ${l}`),
+    });
+  } catch (e) {
+    console.error(`reproduce: the demo page failed: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+if (!selected.length) {
+  log(`done in ${((Date.now() - t0) / 60000).toFixed(1)} min (demo only: REPORT.md unchanged)`);
+  process.exit(0);
+}
+
 // 5. REPORT.md, then what it must contain.
 const backend = await selectBackend({ log: false });
 const git = (a: string[]) => spawnSync('git', a, { cwd: root, encoding: 'utf8' }).stdout.trim();
@@ -165,7 +198,7 @@ const sectionFiles = readdirSync(reportDir)
   .sort();
 const sections = sectionFiles.map((f) => readFileSync(join(reportDir, f), 'utf8'));
 const report = reportMarkdown({
-  command: `npm run reproduce${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+  command: shownCommand(process.argv.slice(2)),
   date: new Date().toISOString(),
   commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
   dirty: Boolean(git(['status', '--porcelain', '--untracked-files=no'])),
