@@ -10,15 +10,7 @@
  * weights) that shows the pipeline and its latency but no real segmentation.
  * `prepareDemoModel({ out })` is the export step a reproduction script can call.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { selectBackend } from '../lib/backend/select.ts';
 import { exportOnnx } from '../lib/export/onnx.ts';
@@ -37,6 +29,7 @@ import {
   type PaletteName,
 } from '../lib/cli/predict_setup.ts';
 import { repoRoot } from '../lib/paths.ts';
+import { writeJson } from '../lib/train/run_dir.ts';
 import type { DatasetCard, DatasetCards, DemoCard } from './card.ts';
 
 export interface PrepareOptions {
@@ -44,6 +37,8 @@ export interface PrepareOptions {
   out: string;
   /** A run folder to export (default: the best built-in run under results/ and work_dirs/). */
   run?: string;
+  /** The val mIoU (percent) of `run`, shown in the page's model line. */
+  mIoU?: number;
   /** An exported model to serve as it is (no export). */
   onnx?: string;
   /** The dataset of `onnx` (default: the one with its class count). */
@@ -147,12 +142,12 @@ async function exportOnce(
   const dir = join(out, 'model');
   const file = join(dir, 'model.onnx');
   const keyPath = join(dir, 'source.json');
-  const keyText = JSON.stringify(key);
-  if (existsSync(file) && existsSync(keyPath) && readFileSync(keyPath, 'utf8') === keyText)
-    return file;
+  const same = (p: string) =>
+    JSON.stringify(JSON.parse(readFileSync(p, 'utf8'))) === JSON.stringify(key);
+  if (existsSync(file) && existsSync(keyPath) && same(keyPath)) return file;
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(file, await make());
-  writeFileSync(keyPath, keyText);
+  writeJson(keyPath, key);
   return file;
 }
 
@@ -184,7 +179,7 @@ export async function prepareDemoModel(opts: PrepareOptions): Promise<DemoCard> 
     trained = true;
   } else {
     const run = opts.run
-      ? { ...runModel(opts.run), dir: opts.run, mIoU: undefined }
+      ? { ...runModel(opts.run), dir: opts.run, mIoU: opts.mIoU }
       : findBuiltinRuns()[0];
     await selectBackend({ prefer: 'cpu', log: false });
     if (run) {
@@ -245,7 +240,7 @@ export async function prepareDemoModel(opts: PrepareOptions): Promise<DemoCard> 
     dataset,
     samples,
   };
-  writeFileSync(join(out, 'model', 'card.json'), JSON.stringify(card, null, 1) + '\n');
+  writeJson(join(out, 'model', 'card.json'), card); // atomic: a served page never reads half
   return card;
 }
 
@@ -260,6 +255,6 @@ export async function writePalettes(out: string, builtin = true): Promise<Datase
     cards[name] = await datasetCard(name);
   }
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'palettes.json'), JSON.stringify(cards) + '\n');
+  writeJson(join(out, 'palettes.json'), cards);
   return cards;
 }
