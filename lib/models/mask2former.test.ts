@@ -1,7 +1,8 @@
 /**
  * mask2former-swin-t-ol (ADE20K, K = 150): parameters per part by construction (backbone /
  * pixel decoder / transformer decoder / heads / Offset Learning), the mmseg + mmdet key list,
- * and a load plan of a state_dict with exactly those keys (0 missing, 0 unexpected).
+ * a load plan of a state_dict with exactly those keys (0 missing, 0 unexpected), and the
+ * multiply-adds Offset Learning adds under both FLOPs conventions.
  * The plain model (47,439,633) is counted in mask2former.plain.test.ts.
  */
 import { test } from 'node:test';
@@ -10,6 +11,7 @@ import { useBackend } from '../../test/helpers/parity.ts';
 import { createModel } from './registry.ts';
 import { torchShape } from './core/module.ts';
 import { planStateDict, type TorchTensor } from '../io/checkpoint.ts';
+import { summarize, traceModel } from '../analysis/complexity.ts';
 
 await useBackend('wasm');
 
@@ -158,4 +160,15 @@ test('a state_dict with the official key list loads with 0 missing and 0 unexpec
     'decode_head.offset_learning.cls_offset_proj.weight',
     'decode_head.offset_learning.feat_offset_proj.weight',
   ]);
+});
+
+test('Offset Learning FLOPs: 10 × (3·Q·N·C + N·C² + Q·C²) under fvcore, none under the paper convention', async () => {
+  const records = await traceModel(model, { size: [64, 64], mode: 'dry-run' });
+  const ol = records.filter((r) => r.scope.startsWith('decode_head.offset_learning'));
+  const n = 16 * 16; // mask features at stride 4
+  const q = 100;
+  const macs = ol.reduce((a, r) => a + r.macs, 0);
+  assert.equal(macs, 10 * (3 * q * n * C + n * C * C + q * C * C));
+  assert.equal(summarize(ol, 'fvcore', [64, 64]).macs, macs);
+  assert.equal(summarize(ol, 'offseg-paper', [64, 64]).macs, 0);
 });
