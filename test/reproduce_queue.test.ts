@@ -10,18 +10,9 @@
  * write its backbone (the real quick pretraining takes about 14 minutes here). The other variants
  * are already finished in the store, as after an earlier sweep, and are only collected.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { UserError } from '../lib/cli/errors.ts';
 import type { RunConfig } from '../lib/config/schema.ts';
@@ -37,7 +28,7 @@ import type { CheckpointMeta } from '../lib/train/loop.ts';
 import { backbonePath, pretrainConfig, runProxy, type ProxyResult } from '../lib/train/proxy.ts';
 import { parseReproduceArgs, shownCommand } from '../scripts/reproduce_args.ts';
 import { useBackend } from './helpers/parity.ts';
-import { redisSkip, startRedis, type TestRedis } from './helpers/redis.ts';
+import { redisSkip, redisTestFixture, writeJsonFile as writeJson } from './helpers/redis.ts';
 
 test('reproduce flags: none changes nothing; --redis URL --store DIR; bad combinations named', () => {
   assert.deepEqual(parseReproduceArgs([]), {
@@ -83,22 +74,8 @@ test('reproduce flags: none changes nothing; --redis URL --store DIR; bad combin
 });
 
 const skip = redisSkip();
-const tmp = mkdtempSync(join(tmpdir(), 'offseg-reproduce-queue-'));
-let redis: TestRedis;
-before(async () => {
-  if (skip) return;
-  await useBackend('wasm');
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-function writeJson(path: string, v: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(v));
-}
+const fx = redisTestFixture('offseg-reproduce-queue-', () => useBackend('wasm'));
+const tmp = fx.tmp;
 
 /** The quick pretraining's backbone and record in `root` (a copy of `from` when given). */
 function standInBackbone(root: string, from?: string): string {
@@ -156,11 +133,11 @@ test(
       writeJson(join(store, run.result), { model, seed: 0, mIoU: 1, configHash: run.configHash });
     }
 
-    const args = parseReproduceArgs(['--quick', '--redis', redis.url, '--store', store]);
+    const args = parseReproduceArgs(['--quick', '--redis', fx.redis().url, '--store', store]);
     const stop = new AbortController();
     const lines: string[] = [];
     const worker = runWorker({
-      redis: redis.url,
+      redis: fx.redis().url,
       store,
       queue: 'reproduce',
       backend: 'wasm',

@@ -6,12 +6,16 @@
  * reproduce hook's seed policy over the queue.
  * Training through workers (2 workers, Redis restart, SIGKILL) is in distributed.test.ts.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { freePort, redisSkip, startRedis, type TestRedis } from '../../test/helpers/redis.ts';
+import {
+  freePort,
+  redisSkip,
+  redisTestFixture,
+  writeJsonFile as writeJson,
+} from '../../test/helpers/redis.ts';
 import { backbonePath, pretrainConfig } from '../train/proxy.ts';
 import { collectResults, completedRuns } from './collect.ts';
 import { parseSeeds, sweepSpecs } from './grids.ts';
@@ -25,20 +29,8 @@ import { waitForRuns } from './wait.ts';
 import { runWorker, WorkerRefusedError } from './worker.ts';
 
 const skip = redisSkip();
-let redis: TestRedis;
-const tmp = mkdtempSync(join(tmpdir(), 'offseg-sweep-'));
-before(async () => {
-  if (!skip) redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-function writeJson(path: string, v: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(v));
-}
+const fx = redisTestFixture('offseg-sweep-');
+const tmp = fx.tmp;
 
 /** Assert that `f` throws an error whose message matches `re`; return it. */
 function throwsMatching(f: () => unknown, re: RegExp): Error & { fix?: string } {
@@ -121,7 +113,7 @@ test(
   { skip, timeout: 120_000 },
   async () => {
     const store = join(tmp, 'dup');
-    const queue = openQueue(redis.url, 'dup');
+    const queue = openQueue(fx.redis().url, 'dup');
     try {
       const opts = { store, version: 'v1', sweep: 'table6' };
       const first = await submitRuns(queue, sweepSpecs('table6', 'quick'), opts);
@@ -144,7 +136,7 @@ test(
       // A finished result in the store (same config hash) counts as done on another queue.
       const run = resolveRun({ kind: 'proxy', model: 'offseg-t', seed: 0, mode: 'quick' }, store);
       writeJson(join(store, run.result), { mIoU: 1, configHash: run.configHash });
-      const q2 = openQueue(redis.url, 'dup-stored');
+      const q2 = openQueue(fx.redis().url, 'dup-stored');
       try {
         const r = await submitRuns(q2, [run.spec], opts);
         assert.deepEqual(r.done, [run.id]);
@@ -183,14 +175,14 @@ test(
         /its config hashes to [0-9a-f]{12} in this checkout, not 0123456789ab as submitted/,
       ],
     ] as const) {
-      const queue = openQueue(redis.url, name);
+      const queue = openQueue(fx.redis().url, name);
       try {
         const job = { spec, configHash: run.configHash, sweep: 'x', submitted: '', ...data };
         await queue.add('config', job, { jobId: run.id });
         const lines: string[] = [];
         await assert.rejects(
           runWorker({
-            redis: redis.url,
+            redis: fx.redis().url,
             store,
             queue: name,
             version: 'def456',
@@ -219,7 +211,7 @@ test(
   async () => {
     const store = join(tmp, 'proxy-store');
     const out = join(tmp, 'proxy-out');
-    const queue = openQueue(redis.url, 'proxy');
+    const queue = openQueue(fx.redis().url, 'proxy');
     const stop = new AbortController();
     try {
       const specs = sweepSpecs('table6', 'quick').slice(1, 2);
@@ -252,7 +244,7 @@ test(
         });
       }
       const worker = runWorker({
-        redis: redis.url,
+        redis: fx.redis().url,
         store,
         queue: 'proxy',
         version: 'v1',
@@ -295,7 +287,7 @@ test(
 
       // Full mode, nothing cached, OFFSEG_SKIP_TRAIN on the worker: the pretraining fails, and so
       // do the runs waiting for it, saying why.
-      const q2 = openQueue(redis.url, 'proxy-fail');
+      const q2 = openQueue(fx.redis().url, 'proxy-fail');
       const stop2 = new AbortController();
       const prev = process.env.OFFSEG_SKIP_TRAIN;
       process.env.OFFSEG_SKIP_TRAIN = '1';
@@ -306,7 +298,7 @@ test(
           { store, version: 'v1', sweep: 'x' },
         );
         const w2 = runWorker({
-          redis: redis.url,
+          redis: fx.redis().url,
           store,
           queue: 'proxy-fail',
           version: 'v1',
@@ -367,11 +359,11 @@ test(
       'offseg-t-pp-c1024': 60.05,
       'offseg-t-pp-c2048': 35,
     };
-    const queue = openQueue(redis.url, 'study');
+    const queue = openQueue(fx.redis().url, 'study');
     const stop = new AbortController();
     try {
       const study = runProxyStudyOnQueue({
-        redis: redis.url,
+        redis: fx.redis().url,
         quick: false,
         store,
         out,
@@ -402,7 +394,7 @@ test(
           writeJson(join(store, run.result), { model, seed, mIoU, configHash: run.configHash });
         }
       const worker = runWorker({
-        redis: redis.url,
+        redis: fx.redis().url,
         store,
         queue: 'study',
         signal: stop.signal,

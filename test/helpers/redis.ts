@@ -5,10 +5,11 @@
  * the binary is missing (.ci/run installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { probeRedis } from '../../lib/sweep/redis.ts';
 
 /** Path of redis-server on PATH, or undefined. */
@@ -116,4 +117,33 @@ export async function startRedis(): Promise<TestRedis> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a test file that needs Redis: a temporary folder, and (unless `redisSkip()`) a private
+ * redis-server started before the file's tests (after `setup`, e.g. choosing a backend); both
+ * are removed after them. `redis()` is valid inside the tests.
+ */
+export function redisTestFixture(
+  prefix: string,
+  setup: () => Promise<unknown> = async () => undefined,
+): { tmp: string; redis: () => TestRedis } {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  let server: TestRedis | undefined;
+  before(async () => {
+    if (redisSkip()) return;
+    await setup();
+    server = await startRedis();
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  return { tmp, redis: () => server! };
+}
+
+/** Write `v` as JSON to `path`, creating its folder. */
+export function writeJsonFile(path: string, v: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(v));
 }
