@@ -1,5 +1,5 @@
 /**
- * Kernel throughput on the WASM backend, 1 vs 2 threads (issue #5 items 1–2).
+ * Kernel throughput on the WASM backend, 1 vs 2 threads.
  *
  *   npx tsx scripts/bench-kernels.ts [--threads 1,2] [--reps 5] [--quick] [--json]
  *
@@ -65,7 +65,7 @@ function stock(name: string, inputs: Record<string, tf.Tensor>, attrs: object): 
 async function child(threads: number, reps: number): Promise<void> {
   const setup = await setupWasm({ threads });
   const rows: Row[] = [];
-  // --quick: only the headline kernels of issue #5 (conv 3×3 s1 forward/grads, matMul 1024³).
+  // --quick: only the headline kernels (conv 3×3 s1 forward/grads, matMul 1024³).
   const quick = process.argv.includes('--quick');
   const HEADLINE = /^conv2d 3x3 s1 (forward|input grad|filter grad)$|^matMul 1024³$/;
   const add = async (name: string, gflop: number, f: () => tf.Tensor): Promise<void> => {

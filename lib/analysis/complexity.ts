@@ -9,7 +9,7 @@
  *
  * CARAFE (FreqFusion's content-aware upsampling) is traced as kind `carafe` with C·k²·out-pixel
  * MACs but counted by NEITHER convention: mmcv's CARAFE is an opaque custom op that fvcore cannot
- * see, and the issue's fvcore OffSeg targets leave its gather work out. It is reported separately
+ * see, and the fvcore OffSeg targets (docs/flops.md) leave its gather work out. It is reported separately
  * (`uncounted.carafe`), as are softmax/elementwise/max-pool/bicubic records if an op emits them.
  *
  * `mode: 'dry-run'` (./dry_run.ts) runs the same forward on a shape-only backend (kernels return

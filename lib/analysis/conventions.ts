@@ -1,6 +1,5 @@
 /**
- * The two FLOPs-counting conventions of the OffSeg paper's tables (components.md §5,
- * offseg.md §2.5). Both count multiply-adds (MACs) — "1 fused multiply-add = 1 flop", as every
+ * The two FLOPs-counting conventions of the OffSeg paper's tables (docs/flops.md). Both count multiply-adds (MACs) — "1 fused multiply-add = 1 flop", as every
  * tool and paper here does — from the records the traced ops emit (lib/ops/trace.ts), whose
  * `macs` already follow fvcore's per-op rules:
  *   conv        N·|w|·|out spatial|, bias ignored (depthwise via its weight shape)
@@ -33,7 +32,7 @@ const FVCORE: readonly OpKind[] = [
   'adaptive_avg_pool',
 ];
 
-/** What the paper's own OffSeg rows leave out of the fvcore count (offseg.md §2.5). */
+/** What the paper's own OffSeg rows leave out of the fvcore count (docs/flops.md). */
 const NOT_IN_PAPER: readonly OpKind[] = ['matmul', 'linear', 'batch_norm'];
 
 export const CONVENTIONS: Readonly<Record<ConventionName, Convention>> = {

@@ -1,6 +1,6 @@
 /**
- * Issue #3 targets at Cityscapes size, K = 19: offseg-paper 44.7 / 86.3 / 142.7 G for
- * OffSeg-T/B/L within 2% (offseg.md §2.5), and the full fvcore counts measured there
+ * Targets at Cityscapes size, K = 19: offseg-paper 44.7 / 86.3 / 142.7 G for
+ * OffSeg-T/B/L within 2% (docs/flops.md), and the full fvcore counts measured there
  * (88.6 / 152.0 / 230.4 G).
  *
  * Size: the paper's Cityscapes images are 1024×2048 (H×W), while mmseg's get_flops default

@@ -1,10 +1,10 @@
 /**
- * Issue #3 FLOPs targets at 512×512, K = 150 (GFLOPs = multiply-adds / 1e9), counted by tracing
+ * FLOPs targets at 512×512, K = 150 (GFLOPs = multiply-adds / 1e9), counted by tracing
  * each registered model (dry-run mode; complexity.test.ts proves it records what a computed
  * forward records).
  *
- * Sources: components.md §5.5 (mmengine counts of SegFormer/SegNeXt), offseg.md §2.5 (OffSeg),
- * offseg.md §7.2–7.3 (the paper's Tables 3 and 4).
+ * Sources: mmengine counts of SegFormer/SegNeXt measured with torch, the OffSeg counts of
+ * docs/flops.md, the paper's Tables 3 and 4.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,7 +55,7 @@ test('fvcore: SegNeXt-T 6.45 and -S 15.72 (NMF rank 16, mmengine) within 2%', as
 });
 
 test('SegNeXt-B: rank 16 (registry) gives the mmengine 32.79 G; rank 64 the SegNeXt paper 34.9 G', async () => {
-  // components.md §5.5: mmseg 1.x configs use R = 16 (32.79 G measured); the original repo and
+  // mmseg 1.x configs use R = 16 (32.79 G measured); the original repo and
   // the SegNeXt paper use R = 64 for B, whose extra NMF products explain 34.9 G.
   near(
     (await gflops(createModel('segnext-b', { numClasses: 150 }))).fvcore,
@@ -85,7 +85,7 @@ test('OffSeg-T/B/L: fvcore 9.54/14.88/22.09 within 3%, offseg-paper 5.36/10.33/1
 });
 
 test("paper Tables 3 and 4, +OL columns: fvcore counts of the retrofits (the paper's own measurements)", async () => {
-  // Beyond issue #3. The paper's baseline FLOPs are copied from other papers (NVlabs SegFormer,
+  // Beyond the measured targets. The paper's baseline FLOPs are copied from other papers (NVlabs SegFormer,
   // SegNeXt with R = 64), but its +OL column matches a full fvcore count of the mmseg 1.x models
   // (R = 16, 256-channel SegFormer head) with OL at 1/8: e.g. SegNeXt-B+OL 34.8 G.
   const want = {

@@ -1,5 +1,5 @@
 /**
- * The paper's §3.2 "ideal class representation" analysis (offseg.md §6; Fig. 3). For one image
+ * The paper's §3.2 "ideal class representation" analysis (Fig. 3). For one image
  * with decoder features E ∈ R^{N×C} (N pixels) and one-hot ground truth M ∈ R^{K×N}, the class
  * embeddings that reproduce M best in the least-squares sense are W* = M·(Eᵀ)†. The paper finds
  * that (i) W*·Eᵀ re-predicts the image almost perfectly (≈95 % mIoU on ADE20K), yet (ii) W* rows
@@ -15,7 +15,7 @@
  * of E) gets a zero weight, as with the pseudo-inverse. `solveRepresentation` falls back to the
  * exact pseudo-inverse if the Cholesky factorisation fails.
  *
- * Choices the paper leaves open (offseg.md §6, UNVERIFIED there), made here:
+ * Choices the paper leaves open (the paper ships no script for it), made here:
  * - E is the decoder output before the classifier (the `align` ConvModule: the input of Offset
  *   Learning, or of the 1×1 classifier of a per-pixel model), at feature resolution;
  * - the ground truth is resampled to the feature grid by nearest neighbour;
@@ -229,7 +229,7 @@ export interface IdealAnalysis {
 }
 
 /**
- * Run the §3.2 analysis of `model` over a split: per image W* from the decoder features and the
+ * Run the paper's §3.2 analysis of `model` over a split: per image W* from the decoder features and the
  * ground truth, its reconstruction scored over the whole split, and the W* rows of the chosen
  * classes collected from the first `perClass` images that contain them (chosen from the ground
  * truth only, so every model is compared on the same images).

@@ -1,5 +1,5 @@
 /**
- * The OffSeg paper's Tables 6 and 7 (ADE20K, OffSeg-T ablations; offseg.md §7.5–7.6): params and
+ * The OffSeg paper's Tables 6 and 7 (ADE20K, OffSeg-T ablations): params and
  * `offseg-paper` FLOPs at 512×512, K = 150, each within 3% of the printed value. Plus the
  * parameter rounding of Tables 3 and 4 (+OL), which tells the two -ol counting rules apart.
  */
@@ -31,7 +31,7 @@ test('Table 6: component ablation of OffSeg-T (params M / offseg-paper GFLOPs)',
   // Row 1's "simple conv pixel decoder" is unpublished; offseg-t-conv-pp is the design in
   // lib/models/heads/offseg_head.ts (resize-concat + align + 1×1 classifier) and meets both cells.
   // Rows 3–5 all print 5.3 G: Offset Learning is matrix products only, which the paper's counter
-  // leaves out (offseg.md §2.5), so adding either branch costs nothing in this convention.
+  // leaves out (docs/flops.md), so adding either branch costs nothing in this convention.
   await row('offseg-t-conv-pp', 5.9, 5.1);
   await row('offseg-t-pp', 6.1, 6.0);
   await row('offseg-t-co', 6.2, 5.3);
@@ -53,7 +53,7 @@ test('Table 7: per-pixel classifier, FreqFusion decoder, align width C', async (
 });
 
 test('Tables 3/4 +OL params: the registered -ol rule vs the official head (which keeps conv_seg)', () => {
-  // The registered -ol models follow issue #3's rule (baseline − classifier + OL). The official
+  // The registered -ol models follow one rule (baseline − classifier + OL). The official
   // heads also keep the unused conv_seg (baseline + OL). Both are within 0.5% of every printed
   // value, but only the official layout reproduces Table 4's rounding for B1, B4 and B5.
   const K = 150;

@@ -1,4 +1,4 @@
-/** `offseg flops`: the JSON line of issue #3 and the per-layer flag. */
+/** `offseg flops`: the one-line JSON summary and the per-layer flag. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBackend } from '../../test/helpers/parity.ts';

@@ -1,5 +1,5 @@
 /**
- * Config composition as mmseg does it (style.md): a leaf JSON lists `_base_` files (model ×
+ * Config composition as mmseg does it (mmengine's `Config` `_base_` inheritance): a leaf JSON lists `_base_` files (model ×
  * dataset × schedule), which are deep-merged in order, then the leaf's own keys, then CLI
  * overrides `key.path=value`. An object with `"_delete_": true` replaces instead of merging.
  * `loadConfig` validates the result and names the file and key of any problem.

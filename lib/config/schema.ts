@@ -1,5 +1,5 @@
 /**
- * The one schema every experiment config is validated against (style.md "Configs"): unknown
+ * The one schema every experiment config is validated against: unknown
  * keys and wrong types are errors that name the key; the result is a frozen, fully resolved
  * RunConfig that is written into the run folder and every checkpoint.
  */

@@ -1,5 +1,5 @@
 /**
- * Label converters that produce the files mmseg's loaders read (datasets.md §3.2, §3.3):
+ * Label converters that produce the files mmseg's loaders read (mmseg's `tools/dataset_converters/{cityscapes,coco_stuff164k}.py`):
  * - Cityscapes `*_gtFine_labelIds.png` → `*_gtFine_labelTrainIds.png` (cityscapesScripts
  *   labels.py id → trainId; everything not evaluated → 255). mmseg's own converter renders the
  *   polygons JSON with `json2labelImg(…, 'trainIds')`; mapping the released labelIds PNGs is the

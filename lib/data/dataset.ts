@@ -1,5 +1,5 @@
 /**
- * mmseg `BaseSegDataset` (datasets.md §3.0): list image/label pairs either by scanning the image
+ * mmseg `BaseSegDataset` (`mmseg/datasets/basesegdataset.py`): list image/label pairs either by scanning the image
  * folder (sorted by image path) or from a split file (file order), then load one pair at a time
  * with mmseg 1.x `LoadAnnotations` semantics. Listing is async I/O and happens in `open()`;
  * the constructor only stores the result.

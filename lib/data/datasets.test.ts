@@ -1,5 +1,5 @@
-// Each loader on a tiny fixture in its exact on-disk layout (datasets.md §3.1–3.4), the label
-// converters, and every bad-input message (issue #4 "Bad input").
+// Each loader on a tiny fixture in its exact on-disk layout (docs/data_and_metrics.md), the label
+// converters, and every bad-input message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The four benchmark datasets in their exact mmseg on-disk layouts (datasets.md §3.1–3.4), the
+ * The four benchmark datasets in their exact mmseg on-disk layouts (docs/data_and_metrics.md), the
  * built-in synthetic one (read through the ADE20K layout), and `buildDataset(cfg)`.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -23,7 +23,7 @@ export interface DatasetConfig {
    */
   dataRoot?: string;
   split: Split;
-  /** Overrides the type's reduce_zero_label (mmseg default per dataset, §3). */
+  /** Overrides the type's reduce_zero_label (mmseg default per dataset). */
   reduceZeroLabel?: boolean;
   /** mmseg label_map as [old, new] pairs, applied after reduce_zero_label. */
   labelMap?: [number, number][];
@@ -124,7 +124,7 @@ function hasRawCocoMaps(dir: string): boolean {
   return existsSync(dir) && readdirSync(dir).some((f) => /^\d+\.png$/.test(f));
 }
 
-/** Default reduce_zero_label per type (§3): ADE and PC-59 True, Cityscapes and COCO-164K False. */
+/** Default reduce_zero_label per type: ADE and PC-59 True, Cityscapes and COCO-164K False. */
 export const REDUCE_ZERO_LABEL: Record<DatasetType, boolean> = {
   ade20k: true,
   cityscapes: false,

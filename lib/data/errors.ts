@@ -1,5 +1,5 @@
 /**
- * One error type for every bad-input case on the data side (issue #4 "Bad input"): the message
+ * One error type for every bad-input case on the data side: the message
  * names the file (or folder) involved, and `fix` says what to do about it.
  */
 export type DatasetErrorKind =

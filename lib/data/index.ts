@@ -1,4 +1,4 @@
-/** Public API of the data side (issue #4): datasets, pipelines, loaders, converters, errors. */
+/** Public API of the data side: datasets, pipelines, loaders, converters, errors. */
 export { buildDataset, DATASET_TYPES, REDUCE_ZERO_LABEL } from './datasets.ts';
 export type { DatasetConfig, DatasetType, Split } from './datasets.ts';
 export { SegDataset } from './dataset.ts';

@@ -1,5 +1,5 @@
 /**
- * mmseg 1.x `LoadAnnotations` value handling (datasets.md §3.0): reduce_zero_label first, then
+ * mmseg 1.x `LoadAnnotations` value handling (docs/data_and_metrics.md): reduce_zero_label first, then
  * the optional label_map (mmseg 0.x had the opposite order), then a range check.
  */
 import { DatasetError } from './errors.ts';

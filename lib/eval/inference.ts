@@ -1,5 +1,5 @@
 /**
- * mmseg inference (datasets.md §3.0 "Test"): whole-image or sliding-window logits, resized
+ * mmseg inference (`mmseg/models/segmentors/encoder_decoder.py` whole/slide inference): whole-image or sliding-window logits, resized
  * bilinearly back to the original image size, then argmax. NHWC throughout.
  *
  * Slide mode follows mmseg's `slide_inference`: grid counts max(H − crop + stride − 1, 0)//stride + 1,

@@ -1,4 +1,4 @@
-// IoUMetric tests: datasets.md §3.5 test vectors (a)–(e) and hand-computed cases.
+// IoUMetric tests: the semantics listed in docs/data_and_metrics.md, hand-computed cases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -1,7 +1,7 @@
 /**
  * mmseg 1.x `IoUMetric` (mmseg/evaluation/metrics/iou_metric.py), host side.
  *
- * Semantics pinned in ../shared/specs/datasets.md §3.5:
+ * Semantics (also in docs/data_and_metrics.md):
  * - per image: pixels whose label equals `ignoreIndex` are dropped from both prediction and label;
  *   four per-class histograms (bins = C over [0, C−1]) are taken of the intersection, the
  *   prediction and the label; predictions (or labels) outside 0..C−1 fall out of the histograms;
@@ -106,7 +106,7 @@ export function accumulateAreas(
   if (pred.length !== label.length) {
     throw new Error(
       `IoU: prediction has ${pred.length} pixels but label has ${label.length}; ` +
-        'resize the logits to the label size before the argmax (datasets.md §3 test pipeline)',
+        'resize the logits to the label size before the argmax (mmseg resizes to the original image size)',
     );
   }
   const C = numClasses;

@@ -1,5 +1,5 @@
 /**
- * The training loop, readable in one sitting (style.md, after nanoGPT's train.py). One
+ * The training loop, readable in one sitting (after nanoGPT's train.py). One
  * iteration = one optimiser step over `batchSize` images in `accumulate` micro-batches:
  *   1. set the lr (LinearLR warm-up, then PolyLR);
  *   2. forward/backward each micro-batch, summing gradients (loss scaled by 1/accumulate);

@@ -1,5 +1,5 @@
 /**
- * mmseg's decode-head loss (offseg.md §1.3): logits resized bilinearly (align_corners False) to
+ * mmseg's decode-head loss (`mmseg/models/decode_heads/decode_head.py` `loss_by_feat`): logits resized bilinearly (align_corners False) to
  * the label size, softmax cross-entropy with ignore_index 255, reduction 'mean' with
  * avg_non_ignore=False — the sum over valid pixels divided by ALL pixels of the batch.
  *

@@ -1,5 +1,5 @@
 /**
- * mmengine's `paramwise_cfg.custom_keys` matching (offseg.md §3.2): for each parameter name,
+ * mmengine's `paramwise_cfg.custom_keys` matching (`mmengine/optim/optimizer/default_constructor.py`; recipe in docs/training.md): for each parameter name,
  * custom keys are tried longest first (ties alphabetical) as substrings; the first match sets the
  * parameter's lr and weight-decay multipliers. In OffSeg this means every `decode_head.*`
  * parameter gets lr ×10 (`head` beats `norm`), the backbone's `talking_head*` too, and backbone

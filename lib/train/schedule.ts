@@ -1,5 +1,5 @@
 /**
- * Learning-rate schedule of every OffSeg/SegFormer/SegNeXt config (offseg.md §3.2):
+ * Learning-rate schedule of every OffSeg/SegFormer/SegNeXt config (docs/training.md):
  * mmengine LinearLR (start_factor 1e-6, iterations [0, warmup)) then PolyLR (power, eta_min,
  * iterations [warmup, end)). Closed forms of mmengine's schedulers, evaluated per iteration.
  */

@@ -1,5 +1,6 @@
 /**
- * Helpers for parity tests against ../shared/fixtures/parity (official OffSeg outputs).
+ * Helpers for parity tests against the official OffSeg outputs in `$OFFSEG_SHARED/fixtures/parity`
+ * (default: a `shared/` folder next to the repository). Without them, parity tests skip.
  * Arrays there are NCHW; convert ours with nhwcToNchw (or oursToTorch for parameters) first.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +11,8 @@ import assert from 'node:assert/strict';
 import { readNpy } from '../../lib/io/npy.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED_DIR = process.env.OFFSEG_SHARED ?? resolve(REPO_ROOT, '../shared');
+/** `OFFSEG_SHARED`, else a folder named `shared` beside the repository. */
+export const SHARED_DIR = process.env.OFFSEG_SHARED ?? resolve(dirname(REPO_ROOT), 'shared');
 export const PARITY_DIR = join(SHARED_DIR, 'fixtures/parity');
 
 export function fixtureFile(fixture: string, file: string): string {
@@ -20,6 +22,14 @@ export function fixtureFile(fixture: string, file: string): string {
 export function fixturesPresent(): boolean {
   return existsSync(join(PARITY_DIR, 'index.json'));
 }
+
+/**
+ * `{ skip: PARITY_SKIP }` on every test that reads the official fixtures: false when they are
+ * present, else the one-line reason printed next to the skipped test.
+ */
+export const PARITY_SKIP: string | false = fixturesPresent()
+  ? false
+  : `parity fixtures not found in ${PARITY_DIR}: set OFFSEG_SHARED to the folder holding fixtures/parity`;
 
 export interface Tolerance {
   max_abs_diff: number;

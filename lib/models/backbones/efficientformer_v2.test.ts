@@ -1,7 +1,7 @@
 /**
- * EfficientFormerV2 segmentation backbone: exact parameter counts (components.md §1.9), official
- * state_dict keys and shapes (§1.11, fixture manifest), output shapes for every variant, the
- * attention-bias gather and eval cache (§1.7), FLOPs trace (§1.10) and tensor leaks.
+ * EfficientFormerV2 segmentation backbone: exact parameter counts (measured with torch on the official module), official
+ * state_dict keys and shapes (fixture manifest), output shapes for every variant, the
+ * attention-bias gather and eval cache, FLOPs trace and tensor leaks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -161,7 +161,7 @@ test('the downsample attention resizes its 256×1024 bias to the actual token co
   att.dispose();
 });
 
-test('S0 at 512×512 traces the mmengine MACs of components.md §1.10', () => {
+test('S0 at 512×512 traces the mmengine MACs measured with torch', () => {
   const m = EfficientFormerV2.fromVariant('efficientformerv2_s0').assignPaths('backbone').eval();
   const x = tf.zeros([1, 512, 512, 3]) as tf.Tensor4D;
   const { result, records } = traceOps(() => m.forward(x));

@@ -1,13 +1,13 @@
 /**
- * EfficientFormerV2 attention modules of the segmentation backbone (components.md §1.4–§1.7):
+ * EfficientFormerV2 attention modules of the segmentation backbone (`Attention4D`, `Attention4DDownsample`, `LGQuery` in efficientformer_v2.py):
  * Attention4D (optionally strided), the AttnFFN block, LGQuery, Attention4DDownsample and the
  * `asub` embedding that uses it. NHWC in and out.
  *
- * PyTorch channel-order trap (§6): torch reshapes a conv output (B, heads·d, H, W) to
+ * PyTorch channel-order trap (docs/architecture.md): torch reshapes a conv output (B, heads·d, H, W) to
  * (B, heads, d, N), so channel c belongs to head ⌊c/d⌋, dim c mod d. In NHWC the same split is
  * [B, N, heads, d] followed by a transpose to [B, heads, N, d]; merging back is the inverse.
  *
- * Attention sizes are fixed, not proportional to the width (§0.1): Attention4D 8 heads × key 32,
+ * Attention sizes are fixed, not proportional to the width: Attention4D 8 heads × key 32,
  * value 128; the downsample 8 heads × key 16, value 64.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -67,7 +67,7 @@ export interface Attention4DOptions {
   attnRatio?: number;
 }
 
-/** Multi-head self-attention on a 2-D grid with talking heads and a local value branch (§1.5). */
+/** Multi-head self-attention on a 2-D grid with talking heads and a local value branch (`Attention4D`). */
 export class Attention4D extends Module {
   readonly numHeads: number;
   readonly keyDim: number;
@@ -106,10 +106,10 @@ export class Attention4D extends Module {
     this.talkingHead1 = this.child('talking_head1', new Conv2d(nh, nh));
     this.talkingHead2 = this.child('talking_head2', new Conv2d(nh, nh));
     this.proj = this.child('proj', new ConvNorm(dh, dim, { preGelu: true }));
-    // Zero-initialised, not loaded from ImageNet (§1.7).
+    // Zero-initialised, not loaded from ImageNet (docs/models.md).
     this.attentionBiasesSeg = this.param('attention_biases_seg', tf.zeros([nh, r * r]));
     const geom: BiasGeometry = { heads: nh, keyRes: r, queryRes: r, queryStride: 1 };
-    // Dummy buffers that only exist so the ImageNet checkpoints load non-strictly (§1.7).
+    // Dummy buffers that only exist so the ImageNet checkpoints load non-strictly.
     this.buffer('attention_biases', tf.zeros([nh, 49]));
     this.buffer('attention_bias_idxs', tf.ones([49, 49], 'int32'));
     this.buffer('attention_bias_idxs_seg', tf.tensor2d(biasIndexTable(geom), [r * r, r * r]));
@@ -148,7 +148,7 @@ export class Attention4D extends Module {
   }
 }
 
-/** AttnFFN block (§1.4): x + DropPath(γ₁ ⊙ Attention4D(x)), then x + DropPath(γ₂ ⊙ Mlp(x)). */
+/** AttnFFN block: x + DropPath(γ₁ ⊙ Attention4D(x)), then x + DropPath(γ₂ ⊙ Mlp(x)). */
 export interface AttnBlockOptions extends BlockOptions {
   resolution: number;
   stride?: 2;
@@ -181,7 +181,7 @@ export class AttnFFN extends Module {
   }
 }
 
-/** Local-global query (§1.6): BN(conv1×1(dwconv3×3 s2(x) + x[:, ::2, ::2])). */
+/** Local-global query (`LGQuery`): BN(conv1×1(dwconv3×3 s2(x) + x[:, ::2, ::2])). */
 export class LGQuery extends Module {
   readonly local: ConvNorm;
   readonly proj: ConvNorm;
@@ -215,7 +215,7 @@ export interface Attention4DDownsampleOptions {
   attnRatio?: number;
 }
 
-/** Attention that halves the grid: LGQuery queries attend to full-resolution keys (§1.6). */
+/** Attention that halves the grid: LGQuery queries attend to full-resolution keys (`Attention4DDownsample`). */
 export class Attention4DDownsample extends Module {
   readonly numHeads: number;
   readonly keyDim: number;

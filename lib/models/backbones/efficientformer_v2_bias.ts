@@ -1,5 +1,5 @@
 /**
- * Attention biases of the EfficientFormerV2 segmentation backbone (components.md §1.7).
+ * Attention biases of the EfficientFormerV2 segmentation backbone (`attention_biases` / `attention_bias_idxs` in efficientformer_v2.py).
  *
  * A learnable table `attention_biases_seg` (heads, R²) is indexed by the relative offset of a
  * query on an Rq×Rq grid (stride s) and a key on an R×R grid:

@@ -1,5 +1,5 @@
 /**
- * EfficientFormerV2 building blocks without attention (components.md §1.2, §1.3): conv+BN
+ * EfficientFormerV2 building blocks without attention (`FFN`, `Mlp`, `Embedding` in efficientformer_v2.py): conv+BN
  * sequences with the official nn.Sequential indices, the stem, the Mlp, the FFN block, the plain
  * down-sampling embedding, layer scale and stochastic depth. NHWC throughout.
  */
@@ -74,7 +74,7 @@ export class Stem extends Module {
 }
 
 /**
- * Mlp with mid conv (§1.3): fc1 1×1 → norm1 → GELU → mid dw3×3 → mid_norm → GELU → fc2 1×1 →
+ * Mlp with mid conv: fc1 1×1 → norm1 → GELU → mid dw3×3 → mid_norm → GELU → fc2 1×1 →
  * norm2. fc1/fc2 use trunc-normal(0.02) weights and zero biases (the official `_init_weights`
  * runs before `mid` exists, so `mid` keeps torch's default init).
  */
@@ -123,7 +123,7 @@ export interface BlockOptions {
   rng: Rng;
 }
 
-/** FFN block (§1.3): x + DropPath(γ₂ ⊙ Mlp(x)). */
+/** FFN block: x + DropPath(γ₂ ⊙ Mlp(x)). */
 export class FFN extends Module {
   readonly layerScale2: tf.Variable;
   readonly mlp: Mlp;

@@ -5,7 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectParity, fixtureFile, tolerance, useBackend } from '../../../test/helpers/parity.ts';
+import {
+  expectParity,
+  fixtureFile,
+  tolerance,
+  useBackend,
+  PARITY_SKIP,
+} from '../../../test/helpers/parity.ts';
 import { readNpyNhwc, nhwcToNchw } from '../../io/tensor_npy.ts';
 import { readTorchCheckpoint, loadStateDict } from '../../io/checkpoint.ts';
 import { FreqFusion } from './freqfusion.ts';
@@ -27,17 +33,21 @@ function buildFixtureFreqFusion(): FreqFusion {
   return ff;
 }
 
-test('freqfusion: checkpoint loads, init_pos equals the official buffer', () => {
-  const ff = buildFixtureFreqFusion();
-  assert.equal(ff.numParams(), 44466);
-  const ckpt = readTorchCheckpoint(fixtureFile(FIX, 'checkpoint.pth'));
-  const official = ckpt.stateDict.get('dysampler.init_pos');
-  assert.ok(official);
-  const fresh = new FreqFusion({ hrChannels: 64, lrChannels: 128, compressedChannels: 48 });
-  assert.deepEqual(Array.from(fresh.dysampler.initPosBuf.dataSync()), Array.from(official.data));
-});
+test(
+  'freqfusion: checkpoint loads, init_pos equals the official buffer',
+  { skip: PARITY_SKIP },
+  () => {
+    const ff = buildFixtureFreqFusion();
+    assert.equal(ff.numParams(), 44466);
+    const ckpt = readTorchCheckpoint(fixtureFile(FIX, 'checkpoint.pth'));
+    const official = ckpt.stateDict.get('dysampler.init_pos');
+    assert.ok(official);
+    const fresh = new FreqFusion({ hrChannels: 64, lrChannels: 128, compressedChannels: 48 });
+    assert.deepEqual(Array.from(fresh.dysampler.initPosBuf.dataSync()), Array.from(official.data));
+  },
+);
 
-test('freqfusion: forward outputs match the official module', async () => {
+test('freqfusion: forward outputs match the official module', { skip: PARITY_SKIP }, async () => {
   const ff = buildFixtureFreqFusion();
   const hr = readNpyNhwc(fixtureFile(FIX, 'hr.npy'));
   const lr = readNpyNhwc(fixtureFile(FIX, 'lr.npy'));

@@ -14,7 +14,7 @@ await useBackend();
 const ff = (hr: number, lr: number, cc: number) =>
   new FreqFusion({ hrChannels: hr, lrChannels: lr, compressedChannels: cc });
 
-test('parameter counts: fixture, OffSeg-T/B/L instances, SegNeXt-T (components.md §2.8)', () => {
+test('parameter counts: fixture, OffSeg-T/B/L instances, SegNeXt-T (counted with torch)', () => {
   const cases: [number, number, number, number][] = [
     [64, 128, 48, 44466], // fixture = OffSeg-T FF1
     [32, 192, 56, 53170], // OffSeg-T FF2
@@ -79,7 +79,7 @@ test('init: Xavier-uniform convs (resampler included), zero biases, encoders N(0
   m2.dispose();
 });
 
-test('init_pos channel (xy·G + g)·4 + dy·2 + dx is ±0.25 (components.md §2.6)', () => {
+test('init_pos channel (xy·G + g)·4 + dy·2 + dx is ±0.25 (LocalSimGuidedSampler.init_pos)', () => {
   const p = initPos(4);
   assert.equal(p.length, 32);
   assert.deepEqual(Array.from(p.slice(0, 4)), [-0.25, 0.25, -0.25, 0.25]); // x, g0: dx

@@ -4,14 +4,14 @@
  * compressed_channels are given, everything else is the class default of the SegNeXt copy
  * (lowpass 5, highpass 3, up_group 1, encoder kernel 3, feature_resample with 4 groups and the
  * 'sim' direction variant, comp_feat_upsample, semi_conv, hr_residual, hamming_window False).
- * Spec: offseg.md §2.4, components.md §2.1–2.6.
+ * Upstream: `FreqFusion` in FreqFusion.py (Chen et al., TPAMI 2024); docs/models.md.
  *
  * Reference: FreqFusion repo, SegNeXt/mmseg/models/decode_heads/FreqFusion.py. Deviations: none
  * in values. The kernel normaliser is a softmax over the k² taps; the reference then multiplies
  * by the Hamming window (the constant 1 here) and divides by the window sum, which is 1 up to
  * rounding and leaves the gradient unchanged, so that step is skipped.
  *
- * Parameters (components.md §2.8, 'sim' variant): (C_hr + C_lr + 672)·Cc + 2,994, e.g.
+ * Parameters ('sim' variant, counted with torch): (C_hr + C_lr + 672)·Cc + 2,994, e.g.
  * FreqFusion(64, 128, 48) = 44,466.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -93,7 +93,7 @@ export class FreqFusion extends Module {
   }
 
   /**
-   * The reference's init_weights (offseg.md §2.4): Xavier-uniform weights and zero bias for
+   * The reference's init_weights: Xavier-uniform weights and zero bias for
    * every Conv2d, the resampler's included (this overwrites its own offset/scale init), then
    * normal(0, 0.001) and zero bias for both content encoders.
    */
@@ -111,7 +111,7 @@ export class FreqFusion extends Module {
   }
 
   /**
-   * hr [B, H, W, C_hr], lr [B, H/2, W/2, C_lr] → { maskLr, hrOut, lrOut } (components.md §2.5).
+   * hr [B, H, W, C_hr], lr [B, H/2, W/2, C_lr] → { maskLr, hrOut, lrOut }.
    * With `debug`, also returns the CARAFE-upsampled lr and the resampling offsets.
    */
   forward(hr: tf.Tensor4D, lr: tf.Tensor4D, opts: { debug?: boolean } = {}): FreqFusionOutput {
@@ -169,7 +169,7 @@ export class FreqFusion extends Module {
 }
 
 /**
- * OffSegHead's fusion of a FreqFusion's outputs (offseg.md §2.3): each input is split into
+ * OffSegHead's fusion of a FreqFusion's outputs (`OffSegHead.forward`): each input is split into
  * `groups` contiguous channel chunks and the chunks are interleaved, giving channels
  * [hr_g0, lr_g0, hr_g1, lr_g1, …]. This is what the reference's reshape(b·4, −1, h, w) +
  * cat(dim=1) produces, and it lines the channels up with the next FreqFusion's 4 resampling

@@ -2,7 +2,7 @@
  * FreqFusion's offset generator `LocalSimGuidedSampler` (Chen et al., TPAMI 2024), as the OffSeg
  * head builds it: scale 2, style 'lp', 4 groups, kernel 3, local window 3, cosine similarity at
  * dilation 2, direction_feat 'sim' (the offset convs see the 8 similarities, the scale convs see
- * the GroupNorm'ed features), GroupNorm on. Spec: components.md §2.6, offseg.md §2.4.
+ * the GroupNorm'ed features), GroupNorm on. Upstream: `LocalSimGuidedSampler` in FreqFusion.py.
  *
  * Reference: FreqFusion repo, SegNeXt/mmseg/models/decode_heads/FreqFusion.py (the 'sim' copy).
  * State-dict keys: offset, direct_scale, hr_offset, hr_direct_scale, norm_hr, norm_lr, init_pos.
@@ -20,7 +20,7 @@ const COS_EPS = 1e-8;
 /**
  * Cosine similarity of every pixel with its 3×3 neighbours at dilation 2 (zero padding 2), the
  * centre dropped: [B, H, W, C] → [B, H, W, 8], channels in row-major tap order without the
- * centre (components.md §2.6). A zero-padded tap has similarity 0.
+ * centre. A zero-padded tap has similarity 0.
  *
  * The per-norm eps clamp is applied to squared norms (max(‖a‖², eps²)), which is the same value
  * and avoids √0 (whose gradient is infinite) on the padding.
@@ -52,7 +52,7 @@ export function localCosineSimilarity(x: tf.Tensor4D, window = 3, dilation = 2):
 
 /**
  * init_pos (1, 2·G·4, 1, 1): channel (xy·G + g)·4 + dy·2 + dx holds (dx − 0.5)/2 for xy = 0
- * (x offsets) and (dy − 0.5)/2 for xy = 1, i.e. the ±0.25 sub-pixel grid (components.md §2.6).
+ * (x offsets) and (dy − 0.5)/2 for xy = 1, i.e. the ±0.25 sub-pixel grid.
  */
 export function initPos(groups: number, scale = 2): Float32Array {
   const s2 = scale * scale;
@@ -98,7 +98,7 @@ export class LocalSimGuidedSampler extends Module {
     const conv = (cin: number, cout: number): Conv2d =>
       new Conv2d(cin, cout, { kernel: kernelSize, padding: Math.floor(kernelSize / 2) });
     // The module's own init (offset std 0.001, direct_scale 0) is overwritten by FreqFusion's
-    // Xavier pass (offseg.md §2.4), so the layers' default draws are placeholders here.
+    // Xavier pass (FreqFusion.init_weights), so the layers' default draws are placeholders here.
     this.offset = this.child('offset', conv(sim, lrOut));
     this.directScale = this.child('direct_scale', conv(inChannels, lrOut));
     this.hrOffset = this.child('hr_offset', conv(sim, hrOut));
@@ -122,7 +122,7 @@ export class LocalSimGuidedSampler extends Module {
       const hs = localCosineSimilarity(hx, this.localWindow, 2); // (B, H, W, 8)
       const ls = localCosineSimilarity(lx, this.localWindow, 2); // (B, h, w, 8)
       const s = this.scale;
-      // pixel_unshuffle keeps PyTorch's c·4 + dy·2 + dx channel order (components.md §6).
+      // pixel_unshuffle keeps PyTorch's c·4 + dy·2 + dx channel order (docs/architecture.md).
       const off = tf.add(this.offset.forward(ls), pixelUnshuffle(this.hrOffset.forward(hs), s)); // (B, h, w, 32)
       const gate = tf.sigmoid(
         tf.add(this.directScale.forward(lx), pixelUnshuffle(this.hrDirectScale.forward(hx), s)),
@@ -133,8 +133,8 @@ export class LocalSimGuidedSampler extends Module {
   }
 
   /**
-   * Bilinear resampling of feat [B, 2h, 2w, C] by the offsets [B, h, w, 2·G·4] (components.md
-   * §2.6 "Sampling grid"): coordinates are the low-res pixel centres plus the offset, normalised
+   * Bilinear resampling of feat [B, 2h, 2w, C] by the offsets [B, h, w, 2·G·4]
+   * (`LocalSimGuidedSampler.sample`): coordinates are the low-res pixel centres plus the offset, normalised
    * by the low-res size, pixel-shuffled ×2; channels are split into G contiguous groups.
    */
   sample(feat: tf.Tensor4D, offset: tf.Tensor4D): tf.Tensor4D {

@@ -1,6 +1,6 @@
 /**
  * NMF2D, the "ham" of SegNeXt's Hamburger (Geng et al., ICLR 2021), as mmsegmentation 1.x runs
- * it (`ham_head.py` NMF2D; components.md §4.2).
+ * it (`ham_head.py` NMF2D).
  *
  * X = the non-negative input viewed as (B·S, D, N), D = C/S, N = H·W. Bases (B·S, D, R) are
  * drawn uniform [0,1) and L2-normalised over D; coef = softmax(inv_t · XᵀBases) over R with

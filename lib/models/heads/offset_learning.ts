@@ -1,5 +1,5 @@
 /**
- * Offset Learning (OffSeg, ICCV 2025, §3.3; offseg.md §1) — the paper's head.
+ * Offset Learning (OffSeg, ICCV 2025, §3.3; docs/models.md) — the paper's head.
  *
  * A per-pixel classifier scores pixel features E against fixed class embeddings W. Offset
  * Learning adapts both per image from their coupled attention A = W·Eᵀ:
@@ -7,7 +7,7 @@
  *   feature offset ΔE = P_f( softmax_K(A)ᵀ · W )  (each pixel pools the classes it matches)
  * and predicts LayerNorm_K( (E + ΔE)·(W + ΔW)ᵀ ).
  *
- * Faithful to the official module, not to the paper's prose (offseg.md §8):
+ * Faithful to the official module, not to the paper's prose:
  * - P_c and P_f are single bias-free Linear(C, C) layers (the paper says "MLP");
  * - no 1/√C scaling; both softmaxes share the same logits; the feature branch pools the
  *   ORIGINAL W, not W + ΔW;

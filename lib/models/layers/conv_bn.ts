@@ -1,5 +1,5 @@
 /**
- * Conv2d followed by BatchNorm2d, with the BN folded into the conv in eval mode (issue #5 item 3).
+ * Conv2d followed by BatchNorm2d, with the BN folded into the conv in eval mode.
  *
  * Eval-mode BN is a per-channel affine map y·scale + shift, so conv→BN equals one conv with
  * weights w·scale and bias b·scale + shift. On WASM that removes two broadcast passes over

@@ -45,7 +45,7 @@ export class BatchNorm2d extends Module {
         this.path,
       ) as T;
     }
-    // Train mode (mmseg trains every backbone BN with batch statistics, offseg.md §0.8).
+    // Train mode (mmseg trains every backbone BN with batch statistics; docs/architecture.md "BatchNorm").
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const n = x.size / this.channels;
     const { mean, variance } = tf.moments(x, axes);
