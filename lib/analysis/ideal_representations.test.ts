@@ -1,5 +1,5 @@
 /**
- * The §3.2 pseudo-inverse analysis (ideal_representations.ts): the solve recovers a known W,
+ * The paper's §3.2 pseudo-inverse analysis (ideal_representations.ts): the solve recovers a known W,
  * separable labels reconstruct perfectly, ignored pixels drop out, cosine similarity, label
  * resampling, and decoder features of a real OffSeg-T come out as an N×C matrix.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { Matrix, pseudoInverse } from 'ml-matrix';
 import { useBackend } from '../../test/helpers/parity.ts';
-import { Rng } from '../models/core/init.ts';
+import { Rng } from '../rng.ts';
 import { createModel } from '../models/registry.ts';
 import type { OffSeg } from '../models/offseg.ts';
 import { IoUAccumulator } from '../eval/iou_metric.ts';

@@ -9,7 +9,7 @@ import { writeFigure } from '../report/figure.ts';
 import { datasetContactSheet } from '../report/contact_sheet.ts';
 import { shownPath } from '../report/paths.ts';
 import { intOption, parse, requireString, splitCfgOptions } from './args.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 export const browseDatasetCommand: Command = {
   summary: 'contact sheet of training samples after the train pipeline (HTML + PNG)',

@@ -9,11 +9,9 @@ import { browseDatasetCommand } from './browse_dataset_command.ts';
 import { predictCommand } from './predict_command.ts';
 import { sweepCommand, workerCommand } from './sweep_command.ts';
 
-export interface Command {
-  summary: string;
-  help: string;
-  run: (argv: string[]) => Promise<number>;
-}
+import type { Command } from './command.ts';
+
+export type { Command };
 
 export const COMMANDS: Record<string, Command> = {
   params: paramsCommand,

@@ -11,7 +11,7 @@ import { buildModel, loadModel, requireFiles } from './model_commands.ts';
 import { weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
 import { intOption, parse, requireString, sizeOption } from './args.ts';
 import { UserError } from './errors.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 /** Our exporter's errors as one-line user errors (exit 2; 1 for a missing kernel mapping). */
 function asUserError(e: unknown): unknown {

@@ -16,7 +16,7 @@ import type { OpKind } from '../ops/trace.ts';
 import { buildModel } from './model_commands.ts';
 import { intOption, parse, requireString, sizeOption } from './args.ts';
 import { UserError } from './errors.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 const round = (macs: number): number => Number((macs / 1e9).toFixed(3));
 

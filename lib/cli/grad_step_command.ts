@@ -28,7 +28,7 @@ import { intOption, parse, requireString } from './args.ts';
 import { UserError } from './errors.ts';
 import { loadModel, requireFiles } from './model_commands.ts';
 import { weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 export const gradStepCommand: Command = {
   summary: 'one train-mode step: write the loss, every parameter gradient and BN statistics',

@@ -13,7 +13,7 @@ import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, openEngine, openOnnxFile } from './eng
 import type { SegmentationEngine } from '../engine/engine.ts';
 import { OnnxModelError } from '../engine/onnxruntime.ts';
 import { UserError } from './errors.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 export function buildModel(name: string, numClasses: number, seed = 0): Segmentor {
   try {

@@ -11,7 +11,7 @@ import { shownPath } from '../report/paths.ts';
 import { trainingCurvesFigure } from '../report/training_curves.ts';
 import { readTrainingLog } from '../report/training_log.ts';
 import { UserError } from './errors.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 export const plotLogCommand: Command = {
   summary: 'plot loss, lr and val mIoU curves of run folders (log.jsonl) as HTML + PNG',

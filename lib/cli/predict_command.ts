@@ -34,7 +34,7 @@ import {
 } from './predict_setup.ts';
 import { progressBar } from './progress.ts';
 import { weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 const FLAGS = {
   model: { type: 'string' },

@@ -13,7 +13,7 @@ import { runWorker } from '../sweep/worker.ts';
 import { intOption, parse, requireString } from './args.ts';
 import { UserError } from './errors.ts';
 import { SIGNAL_EXIT_CODES, type StopSignal } from './interrupt.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 const REDIS_HELP = "  --redis URL            the queue's Redis, e.g. redis://127.0.0.1:6379";
 const QUEUE_HELP = `  --queue NAME           queue name (default ${DEFAULT_QUEUE})`;

@@ -26,7 +26,7 @@ import { handleInterrupts, SIGNAL_EXIT_CODES, type StopSignal } from './interrup
 import { loadAndReport, weightOptions, WEIGHT_FLAGS, WEIGHT_FLAGS_HELP } from './weight_flags.ts';
 import { ENGINE_FLAGS, ENGINE_FLAGS_HELP, openEngine } from './engine_flags.ts';
 import type { SegmentationEngine } from '../engine/engine.ts';
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 
 const COMMON = {
   config: { type: 'string' },

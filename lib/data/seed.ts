@@ -3,7 +3,7 @@
  * `new Rng(mixSeed(seed, stream, counter…))`, so the draws for sample k of the stream depend only
  * on (seed, k). That makes prefetching order-independent and resume exact from a position alone.
  */
-import { Rng } from '../models/core/init.ts';
+import { Rng } from '../rng.ts';
 
 /** murmur3-style 32-bit mix of a list of integers (each taken mod 2^32). */
 export function mixSeed(...xs: number[]): number {

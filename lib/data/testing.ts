@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Rng } from '../models/core/init.ts';
+import { Rng } from '../rng.ts';
 import { encodeJpeg, encodePngRgb } from './image_io.ts';
 import { encodePngGray8 } from './png.ts';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { Rng } from '../models/core/init.ts';
+import { Rng } from '../rng.ts';
 import { flipHost, resizeBilinearHost, type HostLogits } from './host_resize.ts';
 import { resizeArgmax } from './resize_argmax.ts';
 

@@ -3,8 +3,8 @@
  * its `state_dict` into a `Module` (keys are the official names, so they map one to one), or
  * export a module's weights as a `.pth` PyTorch loads with `model.load_state_dict`.
  *
- * The file format lives in pth.ts / pth_writer.ts (over zip.ts, pickle.ts, pickle_writer.ts);
- * this file owns the types and the key/shape/layout mapping. Weight layouts are converted with
+ * The file format lives in pth.ts / pth_writer.ts (over zip.ts, pickle.ts, pickle_writer.ts),
+ * the records they exchange in torch_types.ts; this file owns the key/shape/layout mapping. Weight layouts are converted with
  * each module entry's `layout` (torch (O,I,kH,kW) conv ↔ our (kH,kW,I,O) etc., see
  * lib/models/core/module.ts).
  */
@@ -25,6 +25,7 @@ import {
   mapKey,
   type KeyMapping,
 } from './revise_keys.ts';
+import type { TorchCheckpoint, TorchTensor } from './torch_types.ts';
 import type { PlainValue } from './pickle_writer.ts';
 
 export { readTorchCheckpoint, parseTorchCheckpoint } from './pth.ts';
@@ -38,29 +39,7 @@ export {
 export { DEFAULT_REVISE_KEYS, type KeyRevision, type KeyMapping } from './revise_keys.ts';
 export type { PlainValue } from './pickle_writer.ts';
 
-/** One tensor from a checkpoint, in PyTorch layout and C order. */
-export interface TorchTensor {
-  dtype: 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
-  shape: number[];
-  /** float tensors as Float32Array; integer tensors as Int32Array (int64 narrowed, checked). */
-  data: Float32Array | Int32Array;
-}
-
-export interface TorchCheckpoint {
-  /** The weights (see `weightsKey`), in file order. */
-  stateDict: Map<string, TorchTensor>;
-  /**
-   * The top-level key the weights were found under ('state_dict', 'model', 'state_dict_ema'),
-   * or undefined when the file is a bare dict of tensors.
-   */
-  weightsKey?: string;
-  /** Top-level keys of the file other than `weightsKey` (e.g. meta, optimizer, message_hub). */
-  otherKeys: string[];
-  /** The file it came from (for messages). */
-  source?: string;
-  /** A JSON-like copy of the top-level `meta` dict, if any (foreign objects as '<class>'). */
-  meta?: Record<string, PlainValue>;
-}
+export type { TorchTensor, TorchCheckpoint } from './torch_types.ts';
 
 export interface LoadReport {
   /** The file (or 'checkpoint'). */

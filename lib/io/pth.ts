@@ -16,7 +16,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isZip, readZipEntries, zipEntryData } from './zip.ts';
 import { PyDict, PyGlobal, PyObject, PyTuple, PySet, unpickle, type PyValue } from './pickle.ts';
 import type { PlainValue } from './pickle_writer.ts';
-import type { TorchCheckpoint, TorchTensor } from './checkpoint.ts';
+import type { TorchCheckpoint, TorchTensor } from './torch_types.ts';
 import {
   STORAGES,
   isTensorRef,

@@ -6,7 +6,7 @@
  */
 import { CheckpointError } from './errors.ts';
 import type { HostValue, PyValue } from './pickle.ts';
-import type { TorchTensor } from './checkpoint.ts';
+import type { TorchTensor } from './torch_types.ts';
 
 export type Dtype = TorchTensor['dtype'];
 

@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { basename, dirname, join } from 'node:path';
 import { encodeStoredZip, type ZipInput } from './zip.ts';
 import { PickleWriter, type PlainValue } from './pickle_writer.ts';
-import type { TorchTensor } from './checkpoint.ts';
+import type { TorchTensor } from './torch_types.ts';
 
 type Dtype = TorchTensor['dtype'];
 

@@ -4,7 +4,7 @@
  * equal the official checkpoint's. NHWC: input [B,H,W,3] (normalised RGB, H and W divisible by
  * 32) → logits [B,H/4,W/4,K].
  *
- * Variants (offseg.md §2.1): T = S1 backbone, B = S2, L = L; all with align width 256.
+ * Variants (paper Table 2): T = S1 backbone, B = S2, L = L; all with align width 256.
  * Ablation variants of Tables 6 and 7 are options of the same head (see offseg_head.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,6 +12,7 @@ import { Module } from './core/module.ts';
 import { EfficientFormerV2, EFFV2_VARIANTS } from './backbones/efficientformer_v2.ts';
 import { OffSegHead, type OffSegHeadOptions } from './heads/offseg_head.ts';
 import { checkpointed } from './core/grad_checkpoint.ts';
+import type { Segmentor } from './segmentor.ts';
 
 export type EffV2Name = keyof typeof EFFV2_VARIANTS;
 
@@ -22,16 +23,8 @@ export interface OffSegOptions {
   numClasses: number;
 }
 
-/** The interface every segmentor in the registry implements. */
-export interface Segmentor extends Module {
-  readonly numClasses: number;
-  /** Output stride of the logits relative to the input (4 for OffSeg, 8 for SegNeXt…). */
-  readonly outputStride: number;
-  /** x [B,H,W,3] → logits [B,H/s,W/s,K]. */
-  forward(x: tf.Tensor4D): tf.Tensor4D;
-  /** Largest divisor the input size must be a multiple of. */
-  readonly sizeDivisor: number;
-}
+/** Re-exported for older import paths; the contract lives in lib/models/segmentor.ts. */
+export type { Segmentor };
 
 export class OffSeg extends Module implements Segmentor {
   readonly backbone: EfficientFormerV2;

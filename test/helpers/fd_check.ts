@@ -4,7 +4,7 @@
  * lib/backend/wasm_tiny_convnet.test.ts). The reference is directionalDerivative of ./gradcheck.ts
  * (Richardson-extrapolated, float32-rounded steps), never tfjs autodiff.
  */
-import { Rng } from '../../lib/models/core/init.ts';
+import { Rng } from '../../lib/rng.ts';
 import { directionalDerivative, dot } from './gradcheck.ts';
 
 /**

@@ -15,7 +15,7 @@
  * so "derivative of the forward" is the derivative of the paper's model.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../lib/models/core/init.ts';
+import { Rng } from '../../lib/rng.ts';
 
 /** Directional derivative estimate and the effective direction its analytic twin must use. */
 export interface Directional {

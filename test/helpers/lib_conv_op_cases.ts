@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type ConvArgs, conv2d, depthwiseConv2d } from '../../lib/ops/conv.ts';
 import { normal, uniform } from './op_case_inputs.ts';
-import type { OpCase } from './op_cases.ts';
+import type { OpCase } from './op_case_types.ts';
 
 /** Step for ops linear in each input (see the file comment). */
 export const LINEAR = { eps: 0.1 };

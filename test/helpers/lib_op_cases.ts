@@ -12,7 +12,7 @@
  * unchanged).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../lib/models/core/init.ts';
+import { Rng } from '../../lib/rng.ts';
 import { segCrossEntropy } from '../../lib/train/loss.ts';
 import { gelu } from '../../lib/ops/activation.ts';
 import { resizeBicubicLast2 } from '../../lib/ops/bicubic.ts';
@@ -24,7 +24,7 @@ import { pixelShuffle, pixelUnshuffle } from '../../lib/ops/pixel_shuffle.ts';
 import { resizeBilinear, resizeNearest } from '../../lib/ops/resize.ts';
 import { LIB_CONV_CASES, LINEAR } from './lib_conv_op_cases.ts';
 import { distinct, normal } from './op_case_inputs.ts';
-import type { OpCase } from './op_cases.ts';
+import type { OpCase } from './op_case_types.ts';
 
 type T4 = tf.Tensor4D;
 

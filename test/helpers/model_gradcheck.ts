@@ -34,7 +34,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../../lib/models/registry.ts';
 import type { Segmentor } from '../../lib/models/offseg.ts';
-import { Rng } from '../../lib/models/core/init.ts';
+import { Rng } from '../../lib/rng.ts';
 import { resizeBilinear } from '../../lib/ops/resize.ts';
 import { segCrossEntropy } from '../../lib/train/loss.ts';
 import { directionalDerivative, dot, type Directional } from './gradcheck.ts';

@@ -4,7 +4,7 @@
  * central differences of ./gradcheck.ts (largest step 1e-2) never straddle a switching point.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../lib/models/core/init.ts';
+import { Rng } from '../../lib/rng.ts';
 
 function fill(shape: number[], seed: number, gen: (r: Rng, i: number) => number): tf.Tensor {
   const r = new Rng(seed);

@@ -22,12 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { switchBackend, TEST_BACKENDS, type TestBackend } from './backends.ts';
-import {
-  describeCheck,
-  gradCheck,
-  type GradCheckOptions,
-  type GradCheckResult,
-} from './gradcheck.ts';
+import { describeCheck, gradCheck, type GradCheckResult } from './gradcheck.ts';
 import { TFJS_LAYOUT_CASES } from './tfjs_layout_op_cases.ts';
 import { TFJS_MATH_CASES } from './tfjs_math_op_cases.ts';
 import { TFJS_ZERO_GRAD_CASES } from './tfjs_zero_grad_op_cases.ts';
@@ -35,18 +30,9 @@ import { TFJS_ZERO_GRAD_CASES } from './tfjs_zero_grad_op_cases.ts';
 export { apart, awayFrom, distinct, fractional, normal, uniform } from './op_case_inputs.ts';
 export { BROADCAST_MATMUL } from './tfjs_math_op_cases.ts';
 
-export type Fn = (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+import type { OpCase } from './op_case_types.ts';
 
-export interface OpCase {
-  label: string;
-  /** Kernels / customGrad scopes whose gradient this case checks (per backend if they differ). */
-  kernels: readonly string[] | Readonly<Record<TestBackend, readonly string[]>>;
-  /** Creates the inputs and constants (inside a scope the runner disposes) and the forward. */
-  build: () => { f: Fn; inputs: tf.Tensor[] };
-  opts?: GradCheckOptions;
-  /** `{ skip: 'KNOWN WRONG: …' }` per backend, for a gradient we cannot fix here. */
-  skip?: Partial<Record<TestBackend, string>>;
-}
+export type { Fn, OpCase } from './op_case_types.ts';
 
 export function kernelsOf(c: OpCase, be: TestBackend): readonly string[] {
   const k = c.kernels;

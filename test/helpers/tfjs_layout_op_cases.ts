@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { normal, S } from './op_case_inputs.ts';
-import type { OpCase } from './op_cases.ts';
+import type { OpCase } from './op_case_types.ts';
 
 export const TFJS_LAYOUT_CASES: OpCase[] = [
   {

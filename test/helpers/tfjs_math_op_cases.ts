@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { apart, awayFrom, distinct, normal, S, uniform } from './op_case_inputs.ts';
-import type { OpCase } from './op_cases.ts';
+import type { OpCase } from './op_case_types.ts';
 
 /**
  * tfjs' BatchMatMul gradient (tfjs-core gradients/BatchMatMul_grad.ts) never sums over

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { apart, awayFrom, fractional, normal, S } from './op_case_inputs.ts';
-import type { OpCase } from './op_cases.ts';
+import type { OpCase } from './op_case_types.ts';
 
 /**
  * tfjs' Cast gradient (tfjs-core gradients/Cast_grad.ts) returns dy for every cast, so a cast

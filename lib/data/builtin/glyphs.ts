@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Rng } from '../../models/core/init.ts';
+import type { Rng } from '../../rng.ts';
 import { clamp01, smoothstep } from './noise.ts';
 
 /** Output slot of a coverage query (reused across pixels: no allocation per pixel). */

@@ -12,7 +12,7 @@
  *    image share them. Alpha-composited; label where coverage ≥ 0.5.
  * 5. Global re-lighting: per-channel gain, exposure, gamma, a directional light gradient, noise.
  */
-import type { Rng } from '../../models/core/init.ts';
+import type { Rng } from '../../rng.ts';
 import type { CovOut, Coverage } from './glyphs.ts';
 import { type Rgbf, clamp01, fbm, hash2, hsv, mix } from './noise.ts';
 import { STUFF, sampleStuffAppearance } from './textures.ts';

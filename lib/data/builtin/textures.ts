@@ -5,7 +5,7 @@
  * structure (smooth gradient, blades, bricks, ripples, grain, dunes, planks, pebbles) is what
  * identifies a class across images.
  */
-import type { Rng } from '../../models/core/init.ts';
+import type { Rng } from '../../rng.ts';
 import {
   type Rgbf,
   clamp01,

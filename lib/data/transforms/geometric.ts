@@ -1,9 +1,9 @@
 /**
  * Geometric transforms of the mmseg train/test pipelines on host uint8 buffers (HWC RGB images,
  * HW label maps): keep-ratio rescale (mmcv `rescale_size`), RandomResize, RandomCrop with
- * cat_max_ratio, horizontal flip. datasets.md §3.0, offseg.md §3.2 "Data pipelines".
+ * cat_max_ratio, horizontal flip. `mmseg/datasets/transforms/transforms.py`; docs/data_and_metrics.md.
  */
-import type { Rng } from '../../models/core/init.ts';
+import type { Rng } from '../../rng.ts';
 import type { LabelMap, RgbImage } from '../image_io.ts';
 import { randint } from '../seed.ts';
 

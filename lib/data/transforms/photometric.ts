@@ -1,14 +1,14 @@
 /**
- * mmseg `PhotoMetricDistortion` on RGB uint8 HWC, in place (datasets.md §3.0):
+ * mmseg `PhotoMetricDistortion` on RGB uint8 HWC, in place (`mmseg/datasets/transforms/transforms.py`):
  *   brightness (p 0.5, β ~ U(−32, 32)) → mode ~ {0, 1};
  *   mode 1: contrast (p 0.5, α ~ U(0.5, 1.5)) → saturation (p 0.5, S·U(0.5, 1.5) in HSV) →
  *   hue (p 0.5, H + randint(−18, 18) mod 180) → mode 0: contrast.
  * Each step is mmseg's `convert`: float32 x·α + β, clip to [0, 255], truncate to uint8; saturation
  * and hue each make their own uint8 RGB→HSV→RGB round trip with OpenCV's 8-bit HSV (H in [0, 180)).
- * The draws follow mmseg's order; the generator is ours (lib/models/core/init.ts Rng), so values
+ * The draws follow mmseg's order; the generator is ours (lib/rng.ts), so values
  * differ from numpy's stream while the distribution is the same.
  */
-import type { Rng } from '../../models/core/init.ts';
+import type { Rng } from '../../rng.ts';
 import type { RgbImage } from '../image_io.ts';
 import { randint, uniform } from '../seed.ts';
 

@@ -1,13 +1,13 @@
 /**
  * The mmseg train and test pipelines as plain typed options (fillable from a JSON config) and the
- * functions that run them on one decoded sample. offseg.md §3.2 "Data pipelines", datasets.md §3.0.
+ * functions that run them on one decoded sample. See docs/data_and_metrics.md.
  *
  * Train: RandomResize → RandomCrop(cat_max_ratio) → RandomFlip → PhotoMetricDistortion →
  *   (data preprocessor) normalise in RGB, then pad bottom/right to the crop with 0 (image, i.e.
  *   after normalisation, as mmseg's SegDataPreProcessor pads) and 255 (label).
- * Test: keep-ratio Resize of the image only; the label stays at the original size (§3.0 "Test").
+ * Test: keep-ratio Resize of the image only; the label stays at the original size.
  */
-import type { Rng } from '../../models/core/init.ts';
+import type { Rng } from '../../rng.ts';
 import type { RawSample } from '../dataset.ts';
 import type { RgbImage } from '../image_io.ts';
 import {
@@ -25,7 +25,7 @@ import {
 
 export type Rgb3 = [number, number, number];
 
-/** ImageNet mean/std in RGB order (offseg.md §3.1 data_preprocessor). */
+/** ImageNet mean/std in RGB order (mmseg's SegDataPreProcessor). */
 export const IMAGENET_MEAN: Rgb3 = [123.675, 116.28, 103.53];
 export const IMAGENET_STD: Rgb3 = [58.395, 57.12, 57.375];
 
@@ -76,7 +76,7 @@ function preset(scale: [number, number], crop: number): PipelinePreset {
   };
 }
 
-/** The OffSeg configs' pipelines (offseg.md §3.2) and the built-in dataset's quick one. */
+/** The OffSeg configs' pipelines and the built-in dataset's quick one. */
 export const PIPELINE_PRESETS = {
   ade20k: preset([2048, 512], 512),
   'coco-stuff164k': preset([2048, 512], 512),
@@ -171,7 +171,7 @@ export interface TestSample {
   image: Float32Array;
   height: number;
   width: number;
-  /** Original-resolution training ids (scores are computed here, §3.0 "Test"). */
+  /** Original-resolution training ids (scores are computed here). */
   label: Uint8Array;
   oriHeight: number;
   oriWidth: number;

@@ -1,7 +1,7 @@
-// Train/test pipeline pieces against hand-computed values (mmcv/mmseg semantics, datasets.md §3.0).
+// Train/test pipeline pieces against hand-computed values (mmcv/mmseg semantics, docs/data_and_metrics.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../models/core/init.ts';
+import { Rng } from '../../rng.ts';
 import type { RawSample } from '../dataset.ts';
 import {
   cropPasses,

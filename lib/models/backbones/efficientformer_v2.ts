@@ -1,10 +1,10 @@
 /**
  * EfficientFormerV2 segmentation backbone (Li et al., "Rethinking Vision Transformers for
- * MobileNet Size and Speed", ICCV 2023), as used by OffSeg (offseg.md §2.2).
+ * MobileNet Size and Speed", ICCV 2023), as used by OffSeg (paper §3.4; docs/models.md).
  *
  * Reference: snap-research/EfficientFormer `segmentation/backbonev2.py` (`efficientformerv2_*_feat`),
- * the copy OffSeg ships in `mmseg/models/backbones/efficientformer_v2.py`. Spec: components.md §1.
- * Parameter and buffer names equal the official state_dict keys (§1.11).
+ * the copy OffSeg ships in `mmseg/models/backbones/efficientformer_v2.py`.
+ * Parameter and buffer names equal the official state_dict keys.
  *
  * Layout: NHWC. x [B,H,W,3] → [c1, c2, c3, c4] at strides 4/8/16/32 with the stage widths as
  * channels; no output norms. H and W must be multiples of 32 (stage 3's strided attention halves
@@ -16,17 +16,18 @@
  * - in eval the *resized* bias is cached per input size (torch caches the gathered table and
  *   resizes on every call).
  * BatchNorm trains with batch statistics (the reference converts to SyncBN, so nothing is frozen,
- * offseg.md §0.8); drop-path draws from a seeded generator.
+ * docs/architecture.md "BatchNorm"); drop-path draws from a seeded generator.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.ts';
+import type { FeatureInfo } from '../segmentor.ts';
 import { Rng } from '../core/init.ts';
 import { Embedding, FFN, ModuleList, Stem } from './efficientformer_v2_blocks.ts';
 import { AttnFFN, EmbeddingAsub } from './efficientformer_v2_attention.ts';
 import { checkpointed } from '../core/grad_checkpoint.ts';
 
 /*
- * Variant table (components.md §1.1):
+ * Variant table (`EfficientFormer_width` / `EfficientFormer_depth` in efficientformer_v2.py):
  *            widths               depths          vit  drop-path  params (seg backbone)
  *   S0   32, 48,  96, 176    2, 2,  6,  4     2    0.0        3,259,152
  *   S1   32, 48, 120, 224    3, 3,  9,  6     2    0.0        5,748,360
@@ -106,12 +107,7 @@ export const EFFV2_VARIANTS = {
 
 export type EffV2VariantName = keyof typeof EFFV2_VARIANTS;
 
-/** One output feature map: what a decode head needs to know. */
-export interface FeatureInfo {
-  channels: number;
-  /** Cumulative stride w.r.t. the input. */
-  stride: number;
-}
+export type { FeatureInfo };
 
 export type EffV2Features = [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
 
@@ -167,7 +163,7 @@ export class EfficientFormerV2 extends Module {
           layerScaleInit,
           rng,
         };
-        // Attention in the last vitNum blocks of stages 3 and 4; stage 3's is strided (§1.1).
+        // Attention in the last vitNum blocks of stages 3 and 4; stage 3's is strided.
         blocks.push(
           s >= 2 && j > depths[s] - 1 - vitNum
             ? new AttnFFN({ ...common, resolution: stageRes, stride: s === 2 ? 2 : undefined })

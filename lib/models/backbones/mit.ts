@@ -1,6 +1,6 @@
 /**
  * Mix Vision Transformer (MiT-B0…B5), the SegFormer encoder (Xie et al., NeurIPS 2021), as
- * mmsegmentation 1.x builds it (`mmseg/models/backbones/mit.py`; components.md §3.1).
+ * mmsegmentation 1.x builds it (`mmseg/models/backbones/mit.py`).
  *
  * Per stage i: overlapping patch embedding (conv k×k stride s, pad k//2, then LayerNorm) →
  * N_i encoder layers [x + DropPath(EffAttn(LN(x))), x + DropPath(MixFFN(LN(x)))] → LayerNorm.
@@ -17,10 +17,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.ts';
-import { normal, reinit, Rng, truncNormal, xavierUniform } from '../core/init.ts';
+import type { FeatureInfo } from '../segmentor.ts';
+import { reinit, Rng, truncNormal, xavierUniform } from '../core/init.ts';
 import { Conv2d } from '../layers/conv.ts';
 import { Linear } from '../layers/linear.ts';
 import { LayerNorm } from '../layers/norm.ts';
+import { dropPath, dropPathRates } from '../layers/drop_path.ts';
+import { fanOutNormalInit } from '../layers/weight_init.ts';
 import { matMul } from '../../ops/conv.ts';
 import { gelu } from '../../ops/activation.ts';
 
@@ -39,7 +42,7 @@ export interface MiTOptions {
   dropPathSeed?: number;
 }
 
-/** mmseg configs `segformer_mit-b{0..5}` (components.md §3.1). */
+/** mmseg configs `segformer_mit-b{0..5}`. */
 export const MIT_VARIANTS = {
   mit_b0: { embedDims: 32, numLayers: [2, 2, 2, 2] },
   mit_b1: { embedDims: 64, numLayers: [2, 2, 2, 2] },
@@ -50,18 +53,6 @@ export const MIT_VARIANTS = {
 } as const satisfies Record<string, MiTOptions>;
 
 const LN_EPS = 1e-6;
-
-import { dropPath, dropPathRates } from '../layers/drop_path.ts';
-export { dropPath, dropPathRates };
-
-/** mmseg MiT/MSCAN init_weights for a Conv2d: N(0, √(2/fan_out)), bias 0. */
-export function fanOutNormalInit(conv: Conv2d): void {
-  const [kh, kw] = conv.kernel;
-  const groups = conv.depthwise ? conv.outChannels : 1;
-  const fanOut = Math.floor((kh * kw * conv.outChannels) / groups);
-  reinit(conv.weight, normal(conv.weight.shape, Math.sqrt(2 / fanOut)));
-  if (conv.bias) reinit(conv.bias, tf.zeros(conv.bias.shape));
-}
 
 /** mmseg MiT init_weights for nn.Linear: trunc_normal(std .02), bias 0. */
 function truncLinearInit(l: Linear): void {
@@ -90,7 +81,7 @@ class PatchEmbed extends Module {
 /**
  * torch nn.MultiheadAttention (batch-first use): packed in-projection `in_proj_weight` (3C, C)
  * with `in_proj_bias`, `out_proj` Linear. q·kᵀ and attn·v are traced as matmul; the projections
- * as linear (fvcore's aten::linear), as mmengine counts them (components.md §5.2).
+ * as linear (fvcore's aten::linear), as mmengine counts them (docs/flops.md).
  */
 class MultiheadAttention extends Module {
   readonly inProjWeight: tf.Variable;
@@ -224,10 +215,7 @@ class TransformerEncoderLayer extends Module {
   }
 }
 
-export interface FeatureInfo {
-  channels: number;
-  stride: number;
-}
+export type { FeatureInfo };
 
 export class MixVisionTransformer extends Module {
   readonly patchEmbeds: PatchEmbed[] = [];

@@ -1,6 +1,6 @@
 /**
  * MSCAN (SegNeXt encoder; Guo et al., NeurIPS 2022) as mmsegmentation 1.x builds it
- * (`mmseg/models/backbones/mscan.py`; components.md §4.1).
+ * (`mmseg/models/backbones/mscan.py`; docs/models.md).
  *
  * Stage 1 is a stem (conv3×3 s2 → BN → GELU → conv3×3 s2 → BN); stages 2–4 an overlapping
  * patch embedding (conv3×3 s2 → BN). Each block:
@@ -23,7 +23,9 @@ import { Rng } from '../core/init.ts';
 import { Conv2d, type Conv2dOptions } from '../layers/conv.ts';
 import { BatchNorm2d, LayerNorm } from '../layers/norm.ts';
 import { gelu } from '../../ops/activation.ts';
-import { dropPath, dropPathRates, fanOutNormalInit, type FeatureInfo } from './mit.ts';
+import { dropPath, dropPathRates } from '../layers/drop_path.ts';
+import { fanOutNormalInit } from '../layers/weight_init.ts';
+import type { FeatureInfo } from '../segmentor.ts';
 
 export interface MSCANOptions {
   embedDims: readonly number[];
@@ -34,7 +36,7 @@ export interface MSCANOptions {
   dropPathSeed?: number;
 }
 
-/** mmseg 1.x configs `segnext_mscan-{t,s,b,l}` (components.md §4.1). */
+/** mmseg 1.x configs `segnext_mscan-{t,s,b,l}`. */
 export const MSCAN_VARIANTS = {
   mscan_t: { embedDims: [32, 64, 160, 256], depths: [3, 3, 5, 2] },
   mscan_s: { embedDims: [64, 128, 320, 512], depths: [2, 2, 4, 2] },
@@ -42,7 +44,7 @@ export const MSCAN_VARIANTS = {
   mscan_l: { embedDims: [64, 128, 320, 512], depths: [3, 5, 27, 3], dropPathRate: 0.3 },
 } as const satisfies Record<string, MSCANOptions>;
 
-/** Strip-conv kernel lengths of MSCA's three branches (components.md §4.1). */
+/** Strip-conv kernel lengths of MSCA's three branches (`MSCAAttention` in mscan.py). */
 const STRIPS = [7, 11, 21] as const;
 
 function conv(inC: number, outC: number, o: Conv2dOptions): Conv2d {

@@ -24,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.ts';
+import type { FeatureInfo } from '../segmentor.ts';
 import { reinit, Rng, truncNormal } from '../core/init.ts';
 import { Conv2d } from '../layers/conv.ts';
 import { Linear } from '../layers/linear.ts';
@@ -349,10 +350,8 @@ class SwinPatchEmbed extends Module {
   }
 }
 
-export interface SwinFeatureInfo {
-  channels: number;
-  stride: number;
-}
+/** The shared record under the name this file used to export. */
+export type SwinFeatureInfo = FeatureInfo;
 
 /** Swin Transformer backbone: x [B,H,W,3] → 4 maps [B,⌈H/4⌉,⌈W/4⌉,C] … [B,⌈H/32⌉,⌈W/32⌉,8C]. */
 export class SwinTransformer extends Module {

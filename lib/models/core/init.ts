@@ -7,36 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** mulberry32: small, fast, good enough for initialisation and data augmentation. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Standard normal (Box–Muller). */
-  normal(): number {
-    let u = 0;
-    while (u === 0) u = this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  getState(): number {
-    return this.s;
-  }
-  setState(s: number): void {
-    this.s = s >>> 0;
-  }
-}
+import { Rng } from '../../rng.ts';
+
+/** Re-exported for older import paths; the generator lives in lib/rng.ts. */
+export { Rng };
 
 let scoped: Rng | undefined;
 const fallback = new Rng(0);

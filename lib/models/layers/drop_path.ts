@@ -4,7 +4,7 @@
  * come from a seeded `Rng` (registered on the model, so an exact resume restores it).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/init.ts';
+import type { Rng } from '../../rng.ts';
 
 export function dropPath<T extends tf.Tensor>(x: T, p: number, training: boolean, rng: Rng): T {
   if (!training || p <= 0) return x;
