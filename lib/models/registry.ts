@@ -49,12 +49,12 @@ const entries: Record<string, Entry> = {
     build: offseg('efficientformerv2_s1', {
       ...OFFSEG_HEAD,
       decoder: 'conv',
-      classifier: 'per-pixel',
+      classifier: 'conv_seg',
     }),
   },
   'offseg-t-pp': {
     description: 'Table 6 row 2: FreqFusion decoder, per-pixel classifier',
-    build: offseg('efficientformerv2_s1', { ...OFFSEG_HEAD, classifier: 'per-pixel' }),
+    build: offseg('efficientformerv2_s1', { ...OFFSEG_HEAD, classifier: 'conv_seg' }),
   },
   'offseg-t-co': {
     description: 'Table 6 row 3: FreqFusion decoder, class offset only',
@@ -69,7 +69,7 @@ const entries: Record<string, Entry> = {
 for (const c of [64, 128, 256, 512, 768, 1024, 2048]) {
   entries[`offseg-t-pp-c${c}`] = {
     description: `Table 7: FreqFusion decoder, per-pixel classifier, align width C=${c}`,
-    build: offseg('efficientformerv2_s1', { ...OFFSEG_HEAD, channels: c, classifier: 'per-pixel' }),
+    build: offseg('efficientformerv2_s1', { ...OFFSEG_HEAD, channels: c, classifier: 'conv_seg' }),
   };
 }
 
@@ -84,7 +84,7 @@ for (const v of ['b0', 'b1', 'b2', 'b3', 'b4', 'b5'] as const) {
   entries[`segformer-${v}-ol`] = {
     description: `SegFormer-${V} + Offset Learning: 2×2 max-pool, then OL; logits at 1/8`,
     build: (numClasses) =>
-      new SegFormer({ backbone: `mit_${v}`, numClasses, classifier: 'offset-learning' }),
+      new SegFormer({ backbone: `mit_${v}`, numClasses, classifier: 'offset_learning' }),
   };
 }
 for (const v of ['t', 's', 'b'] as const) {
@@ -96,7 +96,7 @@ for (const v of ['t', 's', 'b'] as const) {
   entries[`segnext-${v}-ol`] = {
     description: `SegNeXt-${V} + Offset Learning in place of the 1×1 classifier; logits at 1/8`,
     build: (numClasses) =>
-      new SegNeXt({ backbone: `mscan_${v}`, numClasses, classifier: 'offset-learning' }),
+      new SegNeXt({ backbone: `mscan_${v}`, numClasses, classifier: 'offset_learning' }),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * SegFormer and SegFormer+OL: shapes of every registered variant, official key names, the
- * parameter targets of issue #3 (mmseg 1.x, 256-channel head), and a leak test.
+ * parameter targets (measured with torch on mmseg 1.x, 256-channel head), and a leak test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ await useBackend('wasm');
 
 const K = 150;
 const C = 256;
-/** Issue #3 / components.md §3.3 (measured with torch, exact). */
+/** Measured with torch on the mmseg 1.x modules (exact). */
 const BASELINE = {
   'segformer-b0': 3_753_718,
   'segformer-b1': 13_716_822,
@@ -25,7 +25,7 @@ const BASELINE = {
   'segformer-b4': 61_408_086,
   'segformer-b5': 82_008_406,
 } as const;
-/** The issue's rule: +OL adds K·C + 2C² + 2K and drops the 1×1 classifier (C·K + K). */
+/** The counting rule of our targets: +OL adds K·C + 2C² + 2K and drops the 1×1 classifier (C·K + K). */
 const OL_DELTA = K * C + 2 * C * C + 2 * K - (C * K + K);
 
 test('every segformer variant is registered', () => {
@@ -100,7 +100,7 @@ test('keepUnusedConvSeg builds the official +OL layout (baseline + K·C + 2C² +
       new SegFormer({
         backbone: 'mit_b0',
         numClasses: K,
-        classifier: 'offset-learning',
+        classifier: 'offset_learning',
         keepUnusedConvSeg: true,
       }),
   );

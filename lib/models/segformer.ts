@@ -1,7 +1,7 @@
 /**
  * SegFormer (Xie et al., NeurIPS 2021) as mmsegmentation 1.x configures it: MiT backbone +
- * SegformerHead with 256 decoder channels for every variant (components.md §3), and the OffSeg
- * retrofit "+OL" (offseg.md §4.1). mmseg's EncoderDecoder with children `backbone` and
+ * SegformerHead with 256 decoder channels for every variant (docs/models.md), and the OffSeg
+ * retrofit "+OL" (paper §4, Table 4). mmseg's EncoderDecoder with children `backbone` and
  * `decode_head`, so parameter keys equal the official checkpoints'.
  *
  * NHWC: input [B,H,W,3] (normalised RGB) → logits [B,H/4,W/4,K] (baseline) or
@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './core/module.ts';
 import { MixVisionTransformer, MIT_VARIANTS } from './backbones/mit.ts';
-import { SegformerHead, type HeadClassifier } from './heads/segformer_head.ts';
+import { SegformerHead } from './heads/segformer_head.ts';
+import type { Classifier } from './heads/decode_head.ts';
 import type { Segmentor } from './offseg.ts';
 
 export type MiTName = keyof typeof MIT_VARIANTS;
@@ -20,7 +21,7 @@ export interface SegFormerOptions {
   numClasses: number;
   /** Decoder width (mmseg 1.x: 256 for B0–B5). */
   channels?: number;
-  classifier?: HeadClassifier;
+  classifier?: Classifier;
   /** +OL only: keep the dead `conv_seg` as the official head does (see segformer_head.ts). */
   keepUnusedConvSeg?: boolean;
 }

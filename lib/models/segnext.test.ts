@@ -1,6 +1,6 @@
 /**
  * SegNeXt and SegNeXt+OL: shapes of every registered variant, official key names, the parameter
- * targets of issue #3, seeded NMF bases, and a leak test.
+ * targets (measured with torch), seeded NMF bases, and a leak test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { NMF2D } from './heads/nmf.ts';
 await useBackend('wasm');
 
 const K = 150;
-/** Issue #3 / components.md §4.3 (measured with torch, exact); C = the OL width. */
+/** Measured with torch on the mmseg 1.x modules (exact); C = the OL width. */
 const BASELINE = {
   'segnext-t': { params: 4_263_414, c: 256 },
   'segnext-s': { params: 13_932_886, c: 256 },
@@ -33,7 +33,7 @@ test('every segnext variant is registered', () => {
 for (const [name, { params, c }] of Object.entries(BASELINE)) {
   test(`${name} and ${name}-ol: parameters and output shapes`, () => {
     const x = tf.randomUniform([1, 64, 96, 3]) as tf.Tensor4D;
-    // The issue's rule: +OL adds K·C + 2C² + 2K and drops the 1×1 classifier (C·K + K).
+    // The counting rule of our targets: +OL adds K·C + 2C² + 2K and drops the 1×1 classifier (C·K + K).
     const olDelta = K * c + 2 * c * c + 2 * K - (c * K + K);
     for (const [n, expected] of [
       [name, params],

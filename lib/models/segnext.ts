@@ -1,7 +1,7 @@
 /**
  * SegNeXt (Guo et al., NeurIPS 2022) as mmsegmentation 1.x configures it: MSCAN backbone +
- * LightHamHead on backbone outputs 1–3 (components.md §4), and the OffSeg retrofit "+OL"
- * (offseg.md §4.2). mmseg's EncoderDecoder with children `backbone` and `decode_head`.
+ * LightHamHead on backbone outputs 1–3 (docs/models.md), and the OffSeg retrofit "+OL"
+ * (paper §4, Table 3). mmseg's EncoderDecoder with children `backbone` and `decode_head`.
  *
  * NHWC: input [B,H,W,3] (normalised RGB; mmseg pads test images to a multiple of 32) →
  * logits [B,H/8,W/8,K].
@@ -10,13 +10,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './core/module.ts';
 import { MSCAN, MSCAN_VARIANTS } from './backbones/mscan.ts';
 import { LightHamHead } from './heads/light_ham_head.ts';
-import type { HeadClassifier } from './heads/segformer_head.ts';
+import type { Classifier } from './heads/decode_head.ts';
 import type { NMF2DOptions } from './heads/nmf.ts';
 import type { Segmentor } from './offseg.ts';
 
 export type MSCANName = keyof typeof MSCAN_VARIANTS;
 
-/** Head widths per size (mmseg 1.x configs; components.md §4.2). */
+/** Head widths per size (mmseg 1.x configs `segnext_mscan-*`). */
 export const SEGNEXT_HEADS: Record<MSCANName, { hamChannels: number; channels: number }> = {
   mscan_t: { hamChannels: 256, channels: 256 },
   mscan_s: { hamChannels: 256, channels: 256 },
@@ -27,7 +27,7 @@ export const SEGNEXT_HEADS: Record<MSCANName, { hamChannels: number; channels: n
 export interface SegNeXtOptions {
   backbone: MSCANName;
   numClasses: number;
-  classifier?: HeadClassifier;
+  classifier?: Classifier;
   /** NMF settings; default R = 16 for every size (see light_ham_head.ts for why). */
   nmf?: Partial<NMF2DOptions>;
   /** +OL only: keep the dead `conv_seg` as the official head does (see segformer_head.ts). */

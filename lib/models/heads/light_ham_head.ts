@@ -1,31 +1,28 @@
 /**
  * LightHamHead, SegNeXt's decoder, as mmsegmentation 1.x builds it (`ham_head.py`;
- * components.md §4.2), and its Offset Learning retrofit (OffSeg `LightHamHeadOffsetLearning`;
- * offseg.md §4.2).
+ * docs/models.md), and its Offset Learning retrofit (OffSeg `LightHamHeadOffsetLearning`;
+ * paper §4).
  *
  * The stride-8/16/32 maps (backbone outputs 1–3) are bilinearly resized to stride 8 and
  * concatenated → `squeeze` ConvModule (GN-32, ReLU) → Hamburger [`ham_in` conv1×1 with bias →
- * ReLU → NMF2D → `ham_out` conv1×1 + GN-32 → ReLU(z + ·)] → `align` ConvModule → dropout →
- * `conv_seg`. Logits at 1/8. The retrofit puts Offset Learning in place of dropout + `conv_seg`
- * (still 1/8).
+ * ReLU → NMF2D → `ham_out` conv1×1 + GN-32 → ReLU(z + ·)] → `align` ConvModule; then the
+ * DecodeHead classifier: dropout → `conv_seg` (baseline), or Offset Learning (the retrofit).
+ * Logits at 1/8 either way.
  *
  * NMF rank R (MD_R) per variant — the registry uses R = 16 for T, S and B:
  * - mmseg 1.x configs set R = 16 for every size (B and L inherit it from the T config), and the
  *   OffSeg retrofit configs build on them, so R = 16 is what the +OL models (and mmseg's
  *   checkpoints) were trained and evaluated with;
- * - the issue's FLOPs targets (segnext-t 6.45, segnext-s 15.72 G) are mmengine counts with R = 16;
+ * - our FLOPs targets (segnext-t 6.45, segnext-s 15.72 G) are mmengine counts with R = 16;
  * - the original SegNeXt repo uses R = 64 for B and L, which is what the SegNeXt paper's
  *   34.9 G (B) reflects. Build that with `nmf: { rank: 64 }`. Parameters do not depend on R.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.ts';
-import { Rng } from '../core/init.ts';
-import { Conv2d } from '../layers/conv.ts';
 import { ConvModule } from '../layers/conv_module.ts';
 import { resizeBilinear } from '../../ops/resize.ts';
 import { NMF2D, type NMF2DOptions } from './nmf.ts';
-import { OffsetLearning } from './offset_learning.ts';
-import { dropout2d, initConvSeg, type HeadClassifier } from './segformer_head.ts';
+import { DecodeHead, type Classifier } from './decode_head.ts';
 
 export interface LightHamHeadOptions {
   /** Widths of the maps the head reads (backbone outputs 1, 2, 3). */
@@ -36,7 +33,8 @@ export interface LightHamHeadOptions {
   channels: number;
   numClasses: number;
   nmf: NMF2DOptions;
-  classifier?: HeadClassifier;
+  /** 'conv_seg' (baseline, default) or 'offset_learning' (the OffSeg retrofit). */
+  classifier?: Classifier;
   /** Retrofit only: keep the unused `conv_seg` (see segformer_head.ts for the counting rule). */
   keepUnusedConvSeg?: boolean;
   dropoutRatio?: number;
@@ -64,38 +62,26 @@ class Hamburger extends Module {
   }
 }
 
-export class LightHamHead extends Module {
-  readonly convSeg?: Conv2d;
+export class LightHamHead extends DecodeHead {
   readonly squeeze: ConvModule;
   readonly hamburger: Hamburger;
   readonly align: ConvModule;
-  readonly offsetLearning?: OffsetLearning;
-  readonly classifier: HeadClassifier;
   readonly outputStride = 8;
-  readonly dropoutRatio: number;
-  private readonly rng: Rng;
 
   constructor(opts: LightHamHeadOptions) {
-    super();
     const { inChannels, hamChannels, channels, numClasses } = opts;
-    this.classifier = opts.classifier ?? 'conv-seg';
-    this.dropoutRatio = opts.dropoutRatio ?? 0.1;
-    this.rng = this.registerRng('dropout', new Rng(opts.dropoutSeed ?? 0));
-    // Registration order = the official state_dict order (BaseDecodeHead's conv_seg first).
-    if (this.classifier === 'conv-seg' || opts.keepUnusedConvSeg) {
-      this.convSeg = this.child('conv_seg', new Conv2d(channels, numClasses, { kernel: 1 }));
-      initConvSeg(this.convSeg);
-    }
+    super({
+      channels,
+      numClasses,
+      classifier: opts.classifier ?? 'conv_seg',
+      keepUnusedConvSeg: opts.keepUnusedConvSeg,
+      dropout: { ratio: opts.dropoutRatio ?? 0.1, seed: opts.dropoutSeed ?? 0 },
+    });
     const total = inChannels.reduce((a, b) => a + b, 0);
     this.squeeze = this.child('squeeze', new ConvModule(total, hamChannels, { norm: GN32 }));
     this.hamburger = this.child('hamburger', new Hamburger(hamChannels, opts.nmf));
     this.align = this.child('align', new ConvModule(hamChannels, channels, { norm: GN32 }));
-    if (this.classifier === 'offset-learning') {
-      this.offsetLearning = this.child(
-        'offset_learning',
-        new OffsetLearning({ numClasses, channels }),
-      );
-    }
+    this.addClassifier();
   }
 
   /** `align` output [B, H/8, W/8, C] from the stride-8/16/32 maps. */
@@ -108,16 +94,6 @@ export class LightHamHead extends Module {
         3,
       ) as tf.Tensor4D; // [B, H/8, W/8, ΣC]
       return this.align.forward(this.hamburger.forward(this.squeeze.forward(x)));
-    });
-  }
-
-  /** feats: the three maps at strides 8, 16, 32 → logits [B, H/8, W/8, K]. */
-  forward(feats: readonly tf.Tensor4D[]): tf.Tensor4D {
-    return tf.tidy(() => {
-      const x = this.features(feats);
-      if (this.offsetLearning) return this.offsetLearning.forward(x);
-      if (!this.convSeg) throw new Error('LightHamHead: no classifier');
-      return this.convSeg.forward(dropout2d(x, this.dropoutRatio, this.training, this.rng));
     });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * OffSegHead (offseg.md §2.3): per-level 1×1 ConvModule (GN-32, ReLU) → coarse-to-fine
+ * OffSegHead (paper §3.4; `mmseg/models/decode_heads/offseg_head.py` of the OffSeg repository): per-level 1×1 ConvModule (GN-32, ReLU) → coarse-to-fine
  * FreqFusion with 4-group interleaved concatenation → `align` ConvModule to C channels at 1/4
  * resolution → Offset Learning. Logits come out at 1/4 of the input resolution, NHWC.
  *
@@ -7,17 +7,15 @@
  * - decoder 'conv': no FreqFusion; every level is bilinearly resized to 1/4 and concatenated
  *   (the "simple conv pixel decoder" of Table 6 row 1 — the paper gives only its totals,
  *   5.9 M / 5.1 G; this design meets both, see lib/models/offseg.ts);
- * - classifier 'per-pixel': the 1×1 `conv_seg` classifier instead of Offset Learning;
+ * - classifier 'conv_seg': the per-pixel 1×1 classifier instead of Offset Learning (DecodeHead);
  * - classOffset / featureOffset: one branch of Offset Learning only;
  * - channels: the align width C (Table 7).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '../core/module.ts';
 import { ConvModule } from '../layers/conv_module.ts';
-import { Conv2d } from '../layers/conv.ts';
 import { resizeBilinear } from '../../ops/resize.ts';
 import { FreqFusion, groupInterleave } from './freqfusion.ts';
-import { OffsetLearning } from './offset_learning.ts';
+import { DecodeHead, type Classifier } from './decode_head.ts';
 
 export interface OffSegHeadOptions {
   /** Backbone widths at strides 4, 8, 16, 32. */
@@ -28,26 +26,29 @@ export interface OffSegHeadOptions {
   channels: number;
   numClasses: number;
   decoder?: 'freqfusion' | 'conv';
-  classifier?: 'offset-learning' | 'per-pixel';
+  /** 'offset_learning' (default) or 'conv_seg' (the per-pixel ablations of Tables 6 and 7). */
+  classifier?: Classifier;
   classOffset?: boolean;
   featureOffset?: boolean;
 }
 
 const GN32 = { type: 'GN', groups: 32 } as const;
 
-export class OffSegHead extends Module {
+/**
+ * The head of OffSeg. `conv_seg` always exists (BaseDecodeHead creates it; with Offset Learning
+ * it is never called, but official checkpoints carry it and the paper's parameter counts include
+ * it: OffSeg-B is 13.0 M only with it).
+ *
+ * DEVIATION: the per-pixel ablation rows ('conv_seg') run without BaseDecodeHead's 0.1 dropout
+ * and keep the Conv2d's default initialisation of `conv_seg`; both were so before the heads
+ * shared a base, and the trained ablation results depend on them.
+ */
+export class OffSegHead extends DecodeHead {
   readonly pre: ConvModule[] = [];
   readonly freqfusions: FreqFusion[] = [];
   readonly align: ConvModule;
-  readonly offsetLearning?: OffsetLearning;
-  /**
-   * mmseg's BaseDecodeHead always creates this 1×1 classifier. With Offset Learning it is never
-   * called, but it stays a parameter so official checkpoints load key-for-key and parameter
-   * counts equal the paper's (which include it: OffSeg-B is 13.0 M only with it, offseg.md §8.4).
-   */
-  readonly convSeg: Conv2d;
+  declare readonly convSeg: NonNullable<DecodeHead['convSeg']>;
   readonly decoder: 'freqfusion' | 'conv';
-  readonly classifier: 'offset-learning' | 'per-pixel';
   /**
    * Optional tap on intermediates for debugging and parity checks (`pre0..3`, `ff{j}_hr_out`,
    * `ff{j}_lr_out`). The tensor is disposed after the call: clone and keep it to hold on to it.
@@ -55,14 +56,20 @@ export class OffSegHead extends Module {
   debugHook?: (name: string, t: tf.Tensor) => void;
 
   constructor(readonly opts: OffSegHeadOptions) {
-    super();
     const { inChannels, newChannels, channels, numClasses } = opts;
     if (inChannels.length !== 4 || newChannels.length !== 4)
       throw new Error('OffSegHead expects 4 levels');
+    super({
+      channels,
+      numClasses,
+      classifier: opts.classifier ?? 'offset_learning',
+      keepUnusedConvSeg: true,
+      dropout: false,
+      convSegInit: 'layer-default',
+      classOffset: opts.classOffset,
+      featureOffset: opts.featureOffset,
+    });
     this.decoder = opts.decoder ?? 'freqfusion';
-    this.classifier = opts.classifier ?? 'offset-learning';
-    // Children are registered in the official order so state_dict keys list the same way.
-    this.convSeg = this.child('conv_seg', new Conv2d(channels, numClasses, { kernel: 1 }));
     inChannels.forEach((c, i) => {
       this.pre.push(this.child(`pre.${i}`, new ConvModule(c, newChannels[i], { norm: GN32 })));
     });
@@ -86,17 +93,7 @@ export class OffSegHead extends Module {
     }
     const total = newChannels.reduce((a, b) => a + b, 0);
     this.align = this.child('align', new ConvModule(total, channels, { norm: GN32 }));
-    if (this.classifier === 'offset-learning') {
-      this.offsetLearning = this.child(
-        'offset_learning',
-        new OffsetLearning({
-          numClasses,
-          channels,
-          classOffset: opts.classOffset,
-          featureOffset: opts.featureOffset,
-        }),
-      );
-    }
+    this.addClassifier();
   }
 
   /** Decoder features before the classifier: [B, H/4, W/4, C] (the `align` output, E of the paper). */
@@ -124,14 +121,5 @@ export class OffSegHead extends Module {
       }
       return this.align.forward(fused);
     });
-  }
-
-  /** Logits [B, H/4, W/4, K]. */
-  forward(feats: readonly tf.Tensor4D[]): tf.Tensor4D {
-    return tf.tidy(() => this.classify(this.features(feats)));
-  }
-
-  classify(e: tf.Tensor4D): tf.Tensor4D {
-    return this.offsetLearning ? this.offsetLearning.forward(e) : this.convSeg.forward(e);
   }
 }
