@@ -43,13 +43,17 @@ export function msDeformAttn(
       `msDeformAttn: locations [${locations.shape}] / weights [${weights.shape}] do not fit ${shapes.length} levels`,
     );
   return tf.tidy(() => {
-    const levels = tf.split(
-      value,
-      shapes.map(([h, w]) => h * w),
-      1,
-    ); // L × (B, H·W, heads, d)
-    const locs = tf.unstack(locations, 3); // L × (B, Nq, heads, P, 2)
-    const wts = tf.unstack(weights, 3); // L × (B, Nq, heads, P)
+    // One level: no split/unstack (tfjs' SplitV gradient fails on a single output).
+    const one = shapes.length === 1;
+    const levels = one
+      ? [value]
+      : tf.split(
+          value,
+          shapes.map(([h, w]) => h * w),
+          1,
+        ); // L × (B, H·W, heads, d)
+    const locs = one ? [tf.squeeze(locations, [3])] : tf.unstack(locations, 3); // L × (B, Nq, heads, P, 2)
+    const wts = one ? [tf.squeeze(weights, [3])] : tf.unstack(weights, 3); // L × (B, Nq, heads, P)
     const parts: tf.Tensor[] = [];
     shapes.forEach(([h, w], l) => {
       const v = tf.reshape(
