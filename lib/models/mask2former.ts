@@ -16,7 +16,7 @@ import { SwinTransformer, SWIN_VARIANTS } from './backbones/swin.ts';
 import { Mask2FormerHead, type Mask2FormerPredictions } from './heads/mask2former/head.ts';
 import { matMul } from '../ops/conv.ts';
 import { resizeBilinear } from '../ops/resize.ts';
-import type { Segmentor } from './offseg.ts';
+import type { Segmentor } from './segmentor.ts';
 
 export interface Mask2FormerOptions {
   numClasses: number;
