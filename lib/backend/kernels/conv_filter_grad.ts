@@ -5,20 +5,12 @@
  * For a tap (i, j) every output position reads x at (o·s + i·d − pad): a strided window of
  * the padded input. Dense: dW[i,j] = Xᵀ_tap · dY, with X_tap [N, Ci] and dY [N, Co] (N = B·OH·OW).
  * The input is transposed once to [Ci, B, H, W] so each window slices straight into the
- * [Ci, N] left operand (`transposeA` on WASM runs a naive loop, ~10× slower). While the stacked
- * windows of all taps stay under 16 MiB they form one im2col block and one product (fewer
- * kernel calls: each XNNPACK product has a fixed cost); above it, one product per tap.
+ * [Ci, N] left operand (`transposeA` on WASM runs a naive loop, ~10× slower).
  * Depthwise: dW[i,j,c,m] = Σ_n X_tap[n,c] · dY[n,c·M+m], per-channel dot products on
  * channel-major copies (see depthwiseFilterGrad).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type ConvGeometry, type Pair, padOrCrop } from './common.ts';
-
-/**
- * Largest stacked-window block (elements) built to run all taps as one product: 4 Mi float32
- * (16 MiB). Larger inputs take one product per tap, so the heap peak stays that of the input.
- */
-const IM2COL_MAX_ELEMENTS = 4 << 20;
 
 /** Pad/crop x [B,H,W,C] so that every tap window starts at i·d and is fully inside. */
 function paddedInput(x: tf.Tensor4D, geo: ConvGeometry): tf.Tensor4D {
@@ -85,19 +77,7 @@ export function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, geo: ConvGeometr
   const n = b * oh * ow;
   const windows = new TapWindows(paddedInput(x, geo), geo, (t) => tf.transpose(t, [3, 0, 1, 2]), 2); // phases (Ci, B, Hs, Ws)
   const dy2 = tf.reshape(dy, [n, co]); // (N, Co)
-  const taps = kh * kw;
-  if (taps > 1 && taps * ci * n <= IM2COL_MAX_ELEMENTS) {
-    // Small maps: the taps' windows stacked as rows (im2col), one [kh·kw·Ci, N]·[N, Co]
-    // product. Per-tap products cost one XNNPACK operator each, which dominates when the
-    // channels are few (the decoder's 3×3 convs) and the thread pool is shared.
-    const cols: tf.Tensor[] = [];
-    for (let t = 0; t < taps; t++) {
-      cols.push(tf.reshape(windows.window(Math.floor(t / kw), t % kw), [ci, n])); // (Ci, N)
-    }
-    const all = tf.matMul(tf.concat(cols, 0), dy2); // (kh·kw·Ci, Co), row t·Ci + c
-    return tf.reshape(all, [kh, kw, ci, co]);
-  }
-  // Large maps: one [Ci,N]·[N,Co] product per tap (no kh·kw-fold copy of the input).
+  // One [Ci,N]·[N,Co] product per tap (an im2col block of several taps measured no faster).
   const parts: tf.Tensor[] = [];
   for (let t = 0; t < kh * kw; t++) {
     const win = windows.window(Math.floor(t / kw), t % kw); // (Ci, B, OH, OW)
@@ -125,16 +105,6 @@ export function depthwiseFilterGrad(
   const n = b * oh * ow;
   const windows = new TapWindows(paddedInput(x, geo), geo, (t) => tf.transpose(t, [3, 0, 1, 2]), 2); // phases (C, B, Hs, Ws)
   const dyT = tf.reshape(tf.transpose(dy, [3, 0, 1, 2]), [c, multiplier, n]); // (C, M, N); channel c·M + m
-  const taps = kh * kw;
-  if (taps > 1 && taps * c * n <= IM2COL_MAX_ELEMENTS) {
-    // Small maps: all taps' windows side by side per channel, one batched product.
-    const wins: tf.Tensor[] = [];
-    for (let t = 0; t < taps; t++) {
-      wins.push(tf.reshape(windows.window(Math.floor(t / kw), t % kw), [c, n])); // (C, N)
-    }
-    const prod = tf.matMul(tf.stack(wins, 1), dyT, false, true); // (C, kh·kw, N)·(C, M, N)ᵀ → (C, kh·kw, M)
-    return tf.reshape(tf.transpose(prod, [1, 0, 2]), [kh, kw, c, multiplier]); // (kh, kw, C, M)
-  }
   const rows: tf.Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
