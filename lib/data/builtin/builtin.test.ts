@@ -217,3 +217,27 @@ test('scene options: defaults keep the old cache hash; sizes, count and textures
   assert.deepEqual(b.label, a.label);
   assert.notDeepEqual(b.rgb, a.rgb);
 });
+
+test('numGlyphs: keeps the first glyph classes only, labels stay below the class count', async () => {
+  const base = { seed: 0, height: 64, width: 64, glyphs: 'procedural' as const };
+  const h0 = resolveBuiltinOptions(base).hash;
+  assert.equal(resolveBuiltinOptions({ ...base, numGlyphs: 10 }).hash, h0);
+  assert.notEqual(resolveBuiltinOptions({ ...base, numGlyphs: 0 }).hash, h0);
+  assert.throws(() => resolveBuiltinOptions({ ...base, numGlyphs: 11 }), /numGlyphs/);
+  // stored labels are class id + 1 (0 = other): with 2 glyph classes the largest is 8 + 4 + 2
+  let maxLabel = 0;
+  for (let i = 0; i < 40; i++)
+    for (const v of renderBuiltin({ ...base, numGlyphs: 2 }, 'train', i).label)
+      maxLabel = Math.max(maxLabel, v);
+  assert.equal(maxLabel, 14);
+  const ds = await ensureBuiltinDataset({
+    ...base,
+    numGlyphs: 0,
+    numTrain: 2,
+    numVal: 1,
+    cacheRoot: tempDir(),
+  });
+  assert.equal(ds.classes.length, 12);
+  assert.equal(ds.palette.length, 12);
+  assert.deepEqual(ds.classes.slice(8), ['ball', 'star', 'ring', 'triangle']);
+});

@@ -46,6 +46,11 @@ export interface BuiltinOptions {
    * that is installed. Pin it in configs: the class names differ per source.
    */
   glyphs: GlyphSourceName | 'auto';
+  /**
+   * How many of the ten glyph classes the dataset has (default 10): the first `numGlyphs` of the
+   * source's classes (digits 0..numGlyphs-1). 0 leaves the 8 stuff and 4 shape classes only.
+   */
+  numGlyphs: number;
   /** JPEG quality of the images (default 90). */
   jpegQuality: number;
   /**
@@ -74,6 +79,7 @@ export const BUILTIN_DEFAULTS: BuiltinOptions = {
   numTrain: 400,
   numVal: 100,
   glyphs: 'auto',
+  numGlyphs: 10,
   jpegQuality: 90,
   thingMin: 0.12,
   thingMax: 0.75,
@@ -152,9 +158,14 @@ function resolveGlyphs(g: BuiltinOptions['glyphs']): { name: GlyphSourceName; di
   );
 }
 
-export function builtinClasses(glyphs: GlyphSourceName): string[] {
+/** Class names in id order: 8 stuff, 4 shapes, then the first `numGlyphs` glyph classes. */
+export function builtinClasses(glyphs: GlyphSourceName, numGlyphs = 10): string[] {
   const glyphNames = glyphs === 'fashion-mnist' ? [...FASHION_CLASSES] : DIGIT_CLASSES;
-  return [...STUFF.map((s) => s.name), ...SHAPES.map((s) => s.name), ...glyphNames];
+  return [
+    ...STUFF.map((s) => s.name),
+    ...SHAPES.map((s) => s.name),
+    ...glyphNames.slice(0, numGlyphs),
+  ];
 }
 
 /** Validates options and returns the resolved set with the cache hash. */
@@ -187,6 +198,10 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
     `glyphs must be one of auto, fashion-mnist, mnist, procedural, but got '${opts.glyphs}'`,
   );
   check(
+    int(opts.numGlyphs, 0, 10),
+    `numGlyphs must be an integer in 0..10, but got ${opts.numGlyphs}`,
+  );
+  check(
     int(opts.jpegQuality, 50, 100),
     `jpegQuality must be an integer in 50..100, but got ${opts.jpegQuality}`,
   );
@@ -210,7 +225,14 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
   // scene options enter the key only when they differ from the defaults, so the caches of
   // datasets generated before they existed stay valid
   const scene: Partial<BuiltinOptions> = {};
-  for (const k of ['thingMin', 'thingMax', 'maxThings', 'textureSize', 'freeHue'] as const)
+  for (const k of [
+    'thingMin',
+    'thingMax',
+    'maxThings',
+    'textureSize',
+    'freeHue',
+    'numGlyphs',
+  ] as const)
     if (opts[k] !== BUILTIN_DEFAULTS[k]) scene[k] = opts[k];
   const key = {
     v: BUILTIN_VERSION,
@@ -230,10 +252,12 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
 function thingClasses(
   glyphs: { name: GlyphSourceName; dir?: string },
   split: 'train' | 'val',
+  numGlyphs: number,
 ): ThingClass[] {
   let idx: IdxGlyphs | undefined;
-  if (glyphs.dir) idx = loadIdxGlyphs(glyphs.dir, split === 'train' ? 'train' : 't10k');
-  const names = builtinClasses(glyphs.name).slice(STUFF.length + SHAPES.length);
+  if (glyphs.dir && numGlyphs > 0)
+    idx = loadIdxGlyphs(glyphs.dir, split === 'train' ? 'train' : 't10k');
+  const names = builtinClasses(glyphs.name, numGlyphs).slice(STUFF.length + SHAPES.length);
   const glyphThings: ThingClass[] = names.map((name, k) => ({
     name,
     make: idx
@@ -254,7 +278,7 @@ function sceneSpec(
   return {
     height: opts.height,
     width: opts.width,
-    things: thingClasses(glyphs, split),
+    things: thingClasses(glyphs, split, opts.numGlyphs),
     thingScale: [opts.thingMin, opts.thingMax],
     maxThings: opts.maxThings,
     textureSize: opts.textureSize,
@@ -341,8 +365,8 @@ async function generate(
       hash,
       options: saved,
       glyphs: glyphs.name,
-      classes: builtinClasses(glyphs.name),
-      palette: PALETTE,
+      classes: builtinClasses(glyphs.name, opts.numGlyphs),
+      palette: PALETTE.slice(0, STUFF.length + SHAPES.length + opts.numGlyphs),
       numStuff: STUFF.length,
       encoder: { sharp: sharp.versions.sharp ?? '', vips: sharp.versions.vips },
     };
