@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import os from 'node:os';
 import { selectBackend } from '../lib/backend/select.ts';
 import { createModel, listModels } from '../lib/models/registry.ts';
-import type { Segmentor } from '../lib/models/offseg.ts';
+import type { Segmentor } from '../lib/models/segmentor.ts';
 import { exportOnnx } from '../lib/export/onnx.ts';
 import { OrtSegmentor } from '../lib/engine/onnxruntime.ts';
 

@@ -4,7 +4,7 @@
  * threads. The chosen engine is printed on stderr.
  */
 import os from 'node:os';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { TfjsEngine, type EngineName, type SegmentationEngine } from '../engine/engine.ts';
 import { chooseEngine, OrtEngine } from '../engine/ort_engine.ts';
 import { OnnxModelError, type ExecutionProvider } from '../engine/onnxruntime.ts';

@@ -1,7 +1,7 @@
 /** `offseg export`: write a registered model (random, or with a checkpoint) as an ONNX file. */
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend/select.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { exportOnnx, ExportError, type ExportResult } from '../export/onnx.ts';
 import { DynamicShapeError } from '../export/dynamic.ts';
 import { UnsupportedKernelError } from '../export/lower.ts';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { selectBackend } from '../backend/select.ts';
 import { createModel, UnknownModelError } from '../models/registry.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { npyToTensor } from '../io/tensor_npy.ts';
 import type { WeightLoadOptions } from '../io/load_weights.ts';

@@ -18,7 +18,7 @@ import { exportPth, summarizeLoadReport, type LoadReport } from '../io/checkpoin
 import type { WeightLoadOptions } from '../io/load_weights.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { formatClassTable, formatSummaryTable, type IoUResult } from '../eval/iou_metric.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { parse, requireString, intOption, splitCfgOptions } from './args.ts';
 import { UserError } from './errors.ts';
 import { progressBar, type Progress } from './progress.ts';

@@ -5,7 +5,7 @@
  * original size and the argmax run together on the host (./segment.ts), so memory is set by the
  * test scale, never by the size of the original image.
  */
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import type { SegDataset } from '../data/dataset.ts';
 import { iterateTest } from '../data/loader.ts';
 import type { TestPipelineConfig } from '../data/transforms/pipeline.ts';

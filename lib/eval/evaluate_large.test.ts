@@ -9,7 +9,7 @@ import { encodeJpeg } from '../data/image_io.ts';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { PIPELINE_PRESETS } from '../data/transforms/pipeline.ts';
 import { Module } from '../models/core/module.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { evaluate } from './evaluate.ts';
 
 // A phone-sized validation image on WASM: before the resize and the argmax ran together on the

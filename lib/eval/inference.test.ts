@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { Module } from '../models/core/module.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { inferLogits, predictLogits, slideLogits } from './inference.ts';
 
 await useBackend();

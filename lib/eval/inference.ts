@@ -10,7 +10,7 @@
  * data preprocessor has a size_divisor.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { resizeBilinear } from '../ops/resize.ts';
 import type { SegmentationEngine } from '../engine/engine.ts';
 

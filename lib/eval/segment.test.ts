@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Module } from '../models/core/module.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { argmaxLabels, predictLogits, type InferenceOptions } from './inference.ts';
 import { predictLabels } from './segment.ts';
 import { segmentorNet } from './tensor_net.ts';

@@ -4,7 +4,7 @@
  * tensors; everything at the original image size stays on the host.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import type { SegmentationEngine } from '../engine/engine.ts';
 import type { HostLogits } from './host_resize.ts';
 import type { HostImage, LogitsNet } from './segment.ts';

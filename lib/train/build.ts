@@ -14,7 +14,7 @@ import {
 import { PHOTOMETRIC_DEFAULTS } from '../data/transforms/photometric.ts';
 import type { InferenceOptions } from '../eval/inference.ts';
 import { createModel, UnknownModelError } from '../models/registry.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { summarizeLoadReport, type LoadReport } from '../io/checkpoint.ts';
 import { loadWeightsFile } from '../io/load_weights.ts';
 import type { LoadHints } from '../io/key_diagnosis.ts';

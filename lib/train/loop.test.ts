@@ -13,7 +13,7 @@ import { Module } from '../models/core/module.ts';
 import { withInitSeed } from '../models/core/init.ts';
 import { Conv2d } from '../models/layers/conv.ts';
 import { BatchNorm2d } from '../models/layers/norm.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { tempDir, writeImage, writeLabel, twoValueLabel } from '../data/testing.ts';
 import { buildDataset } from '../data/datasets.ts';
 import { validateConfig } from '../config/compose.ts';

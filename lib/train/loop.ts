@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { readdirSync, rmSync } from 'node:fs';
 import type { RunConfig } from '../config/schema.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import type { SegDataset } from '../data/dataset.ts';
 import { SegDataLoader, type LoaderState } from '../data/loader.ts';
 import type { TrainPipelineConfig, TestPipelineConfig } from '../data/transforms/pipeline.ts';

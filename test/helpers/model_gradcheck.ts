@@ -33,7 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '../../lib/models/registry.ts';
-import type { Segmentor } from '../../lib/models/offseg.ts';
+import type { Segmentor } from '../../lib/models/segmentor.ts';
 import { Rng } from '../../lib/rng.ts';
 import { resizeBilinear } from '../../lib/ops/resize.ts';
 import { segCrossEntropy } from '../../lib/train/loss.ts';
