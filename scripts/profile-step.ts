@@ -12,7 +12,9 @@
  * under the op tracer (lib/ops/trace.ts): each kernel is charged to the module of the op
  * recorded last, cut to --depth path components; backward kernels are charged to `(backward)`.
  * The gap between the step's wall time and the kernel total is JS/engine overhead (tape,
- * tidy, shape checks). The first run is a warm-up and is not counted.
+ * tidy, shape checks). The first run is a warm-up and is not counted. Process CPU time (user +
+ * system, all threads) is printed per step too: on a machine other jobs load it varies far less
+ * than wall time (with one thread it is the step's own work).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
@@ -202,17 +204,21 @@ async function main(): Promise<void> {
     clock.reset();
     const tensors0 = tf.memory().numTensors;
     const walls: number[] = [];
+    const cpus: number[] = [];
     clock.on = true;
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await step();
+      const c = process.cpuUsage(c0);
       walls.push(performance.now() - t0);
+      cpus.push((c.user + c.system) / 1000);
     }
     clock.on = false;
     const kernelMs = [...clock.byKernel.values()].reduce((a, c) => a + c.ms, 0) / reps;
     const wall = walls.reduce((a, b) => a + b, 0) / reps;
     console.log(
-      `\n## ${label}: wall ${walls.map((w) => w.toFixed(0)).join(' ')} ms (mean ${wall.toFixed(0)}), in kernels ${kernelMs.toFixed(0)} ms, overhead ${(wall - kernelMs).toFixed(0)} ms; tensors ${tensors0} → ${tf.memory().numTensors}`,
+      `\n## ${label}: wall ${walls.map((w) => w.toFixed(0)).join(' ')} ms (mean ${wall.toFixed(0)}), process CPU ${cpus.map((w) => w.toFixed(0)).join(' ')} ms, in kernels ${kernelMs.toFixed(0)} ms, overhead ${(wall - kernelMs).toFixed(0)} ms; tensors ${tensors0} → ${tf.memory().numTensors}`,
     );
     console.log(table('by kernel', clock.byKernel, reps, top));
     console.log();
