@@ -39,7 +39,7 @@ const root = repoRoot();
 const rounds = Number(values.rounds);
 const common = { warmup: Number(values.warmup), runs: Number(values.runs), seed: 0, noFlops: true };
 
-/** Named cases: the proxy study's step and OffSeg-T steps of the table. */
+/** Named cases: the proxy study's step and the OffSeg-T steps of docs/training_speed.md. */
 const CASES: Record<string, Omit<BenchCase, 'backend' | 'warmup' | 'runs' | 'seed'>> = {
   proxy: { ...PROXY_STEP },
   'offseg-t-128': { model: 'offseg-t', task: 'train', size: 128, batch: 2, numClasses: 150 },

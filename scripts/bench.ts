@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json --quick …]` (issue #5 item 4): inference at 512² batch 1 and training
+ * `npm run bench [-- --json --quick …]` (docs/training_speed.md): inference at 512² batch 1 and training
  * steps at crop 512 and 256 batch 2 of OffSeg-T, SegFormer-B0 and SegNeXt-T on the chosen
  * backend, the same inference on ONNX Runtime with its ratio to tfjs (lib/bench/engines.ts),
  * plus one pure-JS (cpu backend) OffSeg-T train step at crop 256 as the baseline of the

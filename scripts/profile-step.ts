@@ -1,5 +1,5 @@
 /**
- * Where the time of one OffSeg step goes (issue #5 item 3).
+ * Where the time of one OffSeg step goes (docs/training_speed.md).
  *
  *   npx tsx scripts/profile-step.ts [--model offseg-t] [--mode infer|train|both]
  *     [--size 512] [--batch 1] [--train-size 128] [--train-batch 4] [--reps 3] [--top 25]

@@ -6,7 +6,7 @@
  * SIMD, threads when available), and last the pure-JS `cpu` backend. The native packages are
  * optional: their install script downloads libtensorflow, which fails offline, so they are
  * loaded only if present and working. Library code never calls this; the CLI entry points,
- * benchmarks and notebooks do (style.md: no hidden global state in lib).
+ * benchmarks and notebooks do (no hidden global state in the library).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

@@ -2,7 +2,7 @@
  * WASM backend setup for Node: points tfjs at the `.wasm` files inside the npm package,
  * registers the training kernels the stock backend lacks (./wasm_kernels.ts) and, when more
  * than one thread is asked for, starts the multi-threaded SIMD build through the Node
- * pthread shim (./wasm_threads.ts; stack.md "WASM multi-threading in Node").
+ * pthread shim (./wasm_threads.ts; docs/backends.md).
  *
  * Threads: `opts.threads`, else OFFSEG_THREADS, else `os.availableParallelism()`. Anything that
  * goes wrong on the threaded path (no SIMD, no SharedArrayBuffer, a worker that fails to load,

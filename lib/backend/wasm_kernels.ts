@@ -1,5 +1,5 @@
 /**
- * Training kernels for the WASM backend (issue #5 item 1; stack.md "TensorFlow.js").
+ * Training kernels for the WASM backend (docs/backends.md).
  *
  * The stock backend lacks the convolution filter gradients, the depthwise input gradient and
  * UnsortedSegmentSum (gather gradients); its `Conv2DBackpropInput` and transposed/batched

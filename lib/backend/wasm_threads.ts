@@ -1,7 +1,7 @@
 /**
  * Node shim that lets the multi-threaded WASM build of tfjs start its Emscripten pthreads.
  *
- * Why (stack.md, "WASM multi-threading in Node"): tfjs turns threads off in Node because the
+ * Why (docs/backends.md): tfjs turns threads off in Node because the
  * Emscripten runtime hands its pthread workers Blob URLs (`URL.createObjectURL(blob)` for the
  * worker script, and a Blob holding the module factory as the "main script"), which Node's
  * `worker_threads` cannot load. This shim, installed only around the backend's initialisation:

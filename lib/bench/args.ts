@@ -1,5 +1,5 @@
 /**
- * Command-line options of `npm run bench` (issue #5 item 4). Parsing is pure so the tests can
+ * Command-line options of `npm run bench` (docs/training_speed.md). Parsing is pure so the tests can
  * check every rule; an unknown or malformed option is a `BenchArgError` (exit code 2) rather
  * than a silently ignored flag that starts a long run with the wrong settings.
  */
@@ -27,7 +27,7 @@ export interface BenchOptions {
   gradCheckpoint: boolean;
   /** Reuse the baseline of an earlier result file instead of measuring it. */
   baselineFrom?: string;
-  /** Crop of the baseline step and of the speed-up comparison (default 256, issue #5). */
+  /** Crop of the baseline step and of the speed-up comparison (default 256). */
   baselineSize: number;
   /** Cap of the single pure-JS baseline step, seconds. */
   baselineTimeout: number;

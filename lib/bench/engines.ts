@@ -5,7 +5,7 @@
  * Pure functions over the result rows.
  */
 import { INFER_SIZE } from './cases.ts';
-import type { ResultRow, Target } from './report.ts';
+import type { ResultRow, Target } from './summary_types.ts';
 
 export interface EngineRatio {
   model: string;

@@ -1,77 +1,16 @@
 /**
- * The bench summary (issue #5 item 4): the JSON object printed as the last line with `--json`
+ * The bench summary (docs/training_speed.md): the JSON object printed as the last line with `--json`
  * and written to results/bench/, the speed-up over the pure-JS baseline, the targets with
  * pass/fail, and a Markdown rendering. Pure functions over the case outcomes.
  */
-import type { BenchCase, BenchEngine, BenchTask } from './cases.ts';
+import type { BenchCase, BenchTask } from './cases.ts';
 import { TRAIN_BATCH, TRAIN_FLOPS_FACTOR } from './cases.ts';
 import type { CaseOutcome } from './child.ts';
 import { gflopsPerSecond, imagesPerSecond } from './stats.ts';
 import { engineTargets, ratioMarkdown, rowEngine, type EngineRatio } from './engines.ts';
+import type { Baseline, ResultRow, Target } from './summary_types.ts';
 
-export interface ResultRow {
-  model: string;
-  task: BenchTask;
-  /** tfjs (absent in files written before engines existed) or onnxruntime. */
-  engine?: BenchEngine;
-  size: number;
-  batch: number;
-  /** Median step time; null when the case failed or timed out. */
-  ms: number | null;
-  /** Achieved fvcore GFLOP/s (MACs/s); null when unknown. */
-  gflops_per_s: number | null;
-  peak_rss_mb: number | null;
-  img_per_s: number | null;
-  runs: number;
-  warmup: number;
-  status: 'ok' | 'failed' | 'timeout';
-  error?: string;
-  /** Every timed run (ms). */
-  times_ms?: number[];
-  step_gflops?: number | null;
-  last_loss?: number;
-  /** ONNX Runtime rows: export and session-creation time (not part of `ms`). */
-  export_ms?: number;
-  session_ms?: number;
-}
-
-export interface Baseline {
-  backend: 'cpu';
-  task: 'train';
-  size: number;
-  batch: number;
-  model: string;
-  /** The single step's time; null when it timed out or failed. */
-  ms: number | null;
-  /**
-   * 'measured' in this run, 'reused' from an earlier file, 'timeout' (ms > cap), 'failed', or
-   * 'skipped' (the chosen backend could not run the step, so there is nothing to compare).
-   */
-  status: 'measured' | 'reused' | 'timeout' | 'failed' | 'skipped';
-  runs: 1;
-  warmup: 0;
-  /** Lower bound when the step exceeded the cap. */
-  ms_at_least?: number;
-  gflops_per_s?: number | null;
-  peak_rss_mb?: number | null;
-  source?: string;
-  error?: string;
-}
-
-export interface Target {
-  name: string;
-  /** '≤' or '≥' the limit, in `unit`. */
-  op: '≤' | '≥';
-  limit: number;
-  unit: string;
-  measured: number | null;
-  /** A lower bound stands in for `measured` (baseline over its cap). */
-  measured_is_lower_bound?: boolean;
-  /** null: not measured, or undetermined from a lower bound. */
-  pass: boolean | null;
-  /** Why there is no measurement (e.g. the case ran out of memory). */
-  note?: string;
-}
+export type { Baseline, ResultRow, Target } from './summary_types.ts';
 
 export interface BenchSummary {
   backend: string;
@@ -255,7 +194,7 @@ function notRun(t: Target, row: ResultRow | undefined, missed: boolean): Target 
 }
 
 /**
- * The issue #5 targets (benchmark figures, not timed tests). `cmp` names the train step the
+ * The speed and memory targets (benchmark figures, not timed tests). `cmp` names the train step the
  * speed-up compares (OffSeg-T at crop 256 unless --models/--baseline-size say otherwise).
  */
 export function evaluateTargets(

@@ -20,7 +20,7 @@
  */
 import type { Layout } from '../models/core/module.ts';
 import { GraphBuilder, type ElemType } from './graph_builder.ts';
-import type { KernelNode, Recording, RecordedValue, ValueRef } from './record.ts';
+import type { Recording, ValueRef } from './record.ts';
 import { staticDim } from './sym.ts';
 import { ELEMENTWISE_OPS } from './ops_elementwise.ts';
 import { lowerPointwiseConv, lowerPointwiseMatMul, NN_OPS } from './ops_nn.ts';
@@ -28,21 +28,9 @@ import { findPointwiseConvs } from './pointwise.ts';
 import { SHAPE_OPS } from './ops_shape.ts';
 import { REDUCE_OPS } from './ops_reduce.ts';
 import { COMPOSITE_OPS } from './ops_composite.ts';
+import { elemType, type LowerContext, type Lowering } from './lowering.ts';
 
-export interface LowerContext {
-  readonly g: GraphBuilder;
-  /** ONNX value of input `name` of `node`, in tfjs' layout. */
-  input(node: KernelNode, name: string): string;
-  /** Whether `node` has input `name`. */
-  has(node: KernelNode, name: string): boolean;
-  /** Input `name` of a convolution as a PyTorch-layout weight [O, I/groups, kH, kW]. */
-  filter(node: KernelNode, name: string, depthwise: boolean): string;
-  /** Name prefix for the ONNX nodes emitted for `node` (its module scope and kernel). */
-  label(node: KernelNode): string;
-}
-
-/** Emits the ONNX nodes of one kernel; returns the names of its outputs, in order. */
-export type Lowering = (ctx: LowerContext, node: KernelNode) => string[];
+export { elemType, type LowerContext, type Lowering } from './lowering.ts';
 
 /** Raised for a kernel no mapping table covers. */
 export class UnsupportedKernelError extends Error {
@@ -62,14 +50,6 @@ export const LOWERINGS: Readonly<Record<string, Lowering>> = {
   ...REDUCE_OPS,
   ...COMPOSITE_OPS,
 };
-
-/** tfjs dtype → ONNX element type. */
-export function elemType(v: RecordedValue): ElemType {
-  if (v.dtype === 'float32') return 'float32';
-  if (v.dtype === 'int32') return 'int32';
-  if (v.dtype === 'bool') return 'bool';
-  throw new Error(`dtype ${v.dtype} has no ONNX mapping here`);
-}
 
 /** Permutation taking a tensor of ours to PyTorch's layout, and its inverse. */
 const TO_TORCH: Record<Exclude<Layout, 'identity'>, number[]> = {

@@ -6,7 +6,7 @@
  * (ResizeBicubic and Gelu are lowered with their kernel relatives in ./ops_nn.ts and
  * ./ops_elementwise.ts.)
  */
-import type { Lowering } from './lower.ts';
+import type { Lowering } from './lowering.ts';
 import { staticDim, type Dim } from './sym.ts';
 
 const layerNorm: Lowering = (ctx, n) => [

@@ -9,7 +9,7 @@
  * Operator semantics: https://onnx.ai/onnx/operators/ (Add, Where, Clip, Erf, Cast, Sum…).
  */
 import type { KernelNode } from './record.ts';
-import type { LowerContext, Lowering } from './lower.ts';
+import type { LowerContext, Lowering } from './lowering.ts';
 import { DataType } from './onnx_proto.ts';
 import { onnxType, rawBytes, type ElemType } from './graph_builder.ts';
 

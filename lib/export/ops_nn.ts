@@ -16,7 +16,7 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelNode } from './record.ts';
-import type { LowerContext, Lowering } from './lower.ts';
+import type { LowerContext, Lowering } from './lowering.ts';
 import { fusedActivation } from './ops_elementwise.ts';
 import { dimEquals, isSym, staticDim, type Dim } from './sym.ts';
 

@@ -3,7 +3,7 @@
  * axes as an input, the others as an attribute (https://onnx.ai/onnx/operators/onnx__ReduceSum.html).
  * tfjs' `keepDims` is ONNX's `keepdims`.
  */
-import type { Lowering } from './lower.ts';
+import type { Lowering } from './lowering.ts';
 
 function axes(v: unknown, rank: number): number[] {
   const list = Array.isArray(v) ? (v as number[]) : v === undefined ? [] : [v as number];

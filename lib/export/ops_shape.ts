@@ -8,8 +8,8 @@
  * Reshape targets are taken from the recorded output shape (no −1 left to resolve).
  */
 import type { KernelNode } from './record.ts';
-import type { LowerContext, Lowering } from './lower.ts';
-import { elemType } from './lower.ts';
+import type { LowerContext, Lowering } from './lowering.ts';
+import { elemType } from './lowering.ts';
 import { rawBytes, onnxType } from './graph_builder.ts';
 import { addDim, dimEquals, isSym, type Dim } from './sym.ts';
 

@@ -1,7 +1,8 @@
 /**
  * PyTorch bicubic interpolation (`F.interpolate(mode='bicubic', align_corners=False)`, no
  * antialias) as dense 1-D interpolation matrices, for the EfficientFormerV2 attention-bias resize
- * (components.md §1.7). tfjs-core has no bicubic resize (§6).
+ * (timm's EfficientFormerV2 `Attention2d` resizes its table when the resolution changes). tfjs-core
+ * has no bicubic resize (docs/architecture.md, Operations tfjs lacks).
  *
  * Torch's rule per axis (in → out samples):
  *   scale = in / out;  src = scale·(dst + 0.5) − 0.5   (NOT clamped at 0 for cubic)

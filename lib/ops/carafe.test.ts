@@ -9,7 +9,7 @@ import { traceOps } from './trace.ts';
 
 await useBackend();
 
-/** Loop reference of mmcv's naive CARAFE (components.md §2.4), NHWC host arrays, zero padding. */
+/** Loop reference of mmcv's naive CARAFE (mmcv's carafe_naive semantics, docs/architecture.md), NHWC host arrays, zero padding. */
 function carafeLoop(
   x: Float32Array,
   [b, h, w, c]: readonly number[],

@@ -1,6 +1,6 @@
 /**
  * CARAFE (content-aware reassembly of features, Wang et al. ICCV 2019) with mmcv's semantics,
- * NHWC, built from standard differentiable tf ops (components.md §2.4).
+ * NHWC, built from standard differentiable tf ops (mmcv's `carafe_naive`; FreqFusion's low-pass upsampler).
  *
  *   out[b, Y, X, c] = Σ_{dy,dx ∈ [0,k)} x[b, ⌊Y/s⌋ + dy − r, ⌊X/s⌋ + dx − r, c] · K[b, Y, X, dy·k + dx]
  *
@@ -19,7 +19,7 @@
  *   per pixel is slower here): C32 @128², k3: 16 / 53 vs 26 / 143 for the matmul form.
  *
  * Complexity: fvcore does not count CARAFE (a CUDA extension); we record C·k²·outPixels·B MACs as
- * kind 'carafe' so the counter can include or exclude it by convention (components.md §2.9).
+ * kind 'carafe' so the counter can include or exclude it by convention (docs/flops.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { recordOp } from './trace.ts';

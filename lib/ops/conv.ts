@@ -2,7 +2,7 @@
  * Traced 2-D convolutions, NHWC, with PyTorch's symmetric explicit padding.
  *
  * TF's 'same' pads (0, 1) for a 3×3 stride-2 conv on even inputs where PyTorch pads (1, 1);
- * we always pass explicit padding (components.md §6).
+ * we always pass explicit padding (docs/architecture.md, Padding).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { numel, recordOp } from './trace.ts';

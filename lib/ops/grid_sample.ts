@@ -1,6 +1,6 @@
 /**
  * torch.nn.functional.grid_sample(mode='bilinear', padding_mode='border', align_corners=False)
- * for NHWC input, differentiable w.r.t. the input and the grid (components.md §2.6). tfjs-core
+ * for NHWC input, differentiable w.r.t. the input and the grid (FreqFusion's resampler uses it; docs/architecture.md). tfjs-core
  * has no grid_sample.
  *
  * Per output location with normalised (gx, gy) ∈ grid[n, i, j, :]:

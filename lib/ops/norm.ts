@@ -46,7 +46,7 @@ export function batchNormApply(
 /**
  * GroupNorm over NHWC: statistics per (sample, group) over H, W and the group's channels.
  *
- * Written for the WASM backend's fast paths (issue #5 item 3): per-channel sums over the pixels
+ * Written for the WASM backend's fast paths (docs/training_speed.md): per-channel sums over the pixels
  * ([B, H·W, C] reduced on axis 1, a column sum), the few channels of a group summed on the tiny
  * [B, G, C/G] result, and only [B, H·W, C] ∘ [B, 1, C] broadcasts — no 5-D broadcasts or
  * transposed reductions. The variance is two-pass (mean of squared deviations), as torch.

@@ -2,8 +2,8 @@
  * PyTorch `pixel_shuffle` / `pixel_unshuffle` in NHWC, keeping PyTorch's channel order.
  *
  * PyTorch packs sub-pixel (dy, dx) of channel c at channel c·r² + dy·r + dx; TF's depthToSpace
- * uses (dy·r + dx)·C + c instead (components.md §6). FreqFusion's resampler relies on the
- * PyTorch order (components.md §2.6: PU₂ of the hr offsets, pixel-shuffle of the grid), so we
+ * uses (dy·r + dx)·C + c instead (docs/architecture.md). FreqFusion's resampler relies on the
+ * PyTorch order (FreqFusion's `FreqFusion.forward` pixel-shuffles the high-resolution offsets and the grid), so we
  * never use depthToSpace for it. Pure data movement: nothing is recorded for the FLOPs counter.
  */
 import * as tf from '@tensorflow/tfjs-core';

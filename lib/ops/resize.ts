@@ -1,4 +1,4 @@
-/** Traced resizes with PyTorch semantics (components.md §6). NHWC. */
+/** Traced resizes with PyTorch semantics (docs/architecture.md, Resizing). NHWC. */
 import * as tf from '@tensorflow/tfjs-core';
 import { numel, recordOp } from './trace.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the composite WASM kernels (issue #5, stack.md "TensorFlow.js").
+ * Shared pieces of the composite WASM kernels (docs/backends.md).
  *
  * A composite kernel receives TensorInfos, wraps them as Tensors and runs ordinary tfjs ops
  * inside one `tf.tidy`; those ops dispatch to the fast XNNPACK kernels of the active backend.

@@ -1,6 +1,6 @@
 /**
  * Filter gradients of dense and depthwise 2-D convolutions from fast WASM kernels
- * (issue #5 item 1; stack.md: per-tap matrix products, explicit transposes).
+ * (per-tap matrix products with explicit transposes; docs/backends.md).
  *
  * For a tap (i, j) every output position reads x at (o·s + i·d − pad): a strided window of
  * the padded input. Dense: dW[i,j] = Xᵀ_tap · dY, with X_tap [N, Ci] and dY [N, Co] (N = B·OH·OW).

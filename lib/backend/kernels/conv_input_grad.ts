@@ -1,7 +1,7 @@
 /**
  * Input gradient of dense and depthwise 2-D convolutions, built from forward convolutions
  * (XNNPACK on WASM) instead of the stock WASM `Conv2DBackpropInput`, a plain C++ loop that
- * measured ~1.5 GFLOP/s (issue #5 item 1).
+ * measured ~1.5 GFLOP/s (docs/backends.md).
  *
  * Forward: y[o] = Σ_i x[o·s + i·d − pad] · w[i] (per spatial dim). Hence, for the input
  * position t = s·m + p (phase p ∈ [0, s)), only the taps i with (p + pad − i·d) ≡ 0 (mod s)

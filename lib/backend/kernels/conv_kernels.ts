@@ -1,6 +1,6 @@
 /**
  * Convolution backprop kernels for the WASM backend, composed from XNNPACK convolutions and
- * matrix products (issue #5 item 1). Attribute handling follows the CPU kernels: geometry from
+ * matrix products (docs/backends.md). Attribute handling follows the CPU kernels: geometry from
  * conv_util's computeConv2DInfo ('same' / 'valid' / a number / explicit pads, rounding mode),
  * NCHW data transposed to NHWC and back for the dense kernels.
  */

@@ -1,5 +1,5 @@
 /**
- * Heap-copy replacements for the stock WASM data-movement kernels (issue #5 items 1 and 3):
+ * Heap-copy replacements for the stock WASM data-movement kernels (docs/backends.md):
  * Slice, Concat, Pack, SplitV, Unpack, PadV2, StridedSlice and DepthToSpace (NHWC). See ./heap.ts for why. Each
  * falls back to the stock kernel for dtypes not stored flat on the heap (string, complex).
  */

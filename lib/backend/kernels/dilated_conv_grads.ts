@@ -1,7 +1,7 @@
 /**
  * Gradients of dilated convolutions (dilation > 1), which tfjs-core refuses on every backend
  * ("dilation rates greater than 1 are not yet supported in gradients"). OffSeg's local
- * similarity reads 3×3 neighbours at dilation 2 (offseg.md), so a model may well express it as
+ * similarity reads 3×3 neighbours at dilation 2 (FreqFusion's local similarity, paper §3.3), so a model may well express it as
  * a dilated (depthwise) conv. The replacement gradient keeps tfjs' own function for
  * dilation 1 and composes the dilated case from the same backend-agnostic pieces as the WASM
  * kernels (./conv_input_grad.ts, ./conv_filter_grad.ts), so it works on every backend.

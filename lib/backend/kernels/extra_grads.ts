@@ -1,6 +1,6 @@
 /**
  * Gradients tfjs-core does not define on any backend, for ops our models may use in training
- * (issue #5 item 1: "check every kernel a training step needs"): GatherNd (grid sampling /
+ * (every kernel a training step needs has a gradient, checked in docs/gradients.md): GatherNd (grid sampling /
  * CARAFE-style lookups), StridedSlice (PyTorch `x[:, ::2]`), DepthToSpace (pixel shuffle) and
  * ScatterNd (its updates), plus zero gradients for comparisons and logical ops. Registered
  * only where no gradient exists; backend-agnostic.

@@ -1,5 +1,5 @@
 /**
- * One-pass exact GELU and its gradient for WASM (issue #5 item 3).
+ * One-pass exact GELU and its gradient for WASM (docs/backends.md).
  *
  * Why: `x·Φ(x)` composed from tfjs ops is five passes over the tensor (two multiplies, the
  * erf, an add, a multiply) and the WASM `Erf` is a scalar libm loop (~4 ns/element); at 512²

@@ -1,5 +1,5 @@
 /**
- * Direct access to the WASM backend's heap for data-movement kernels (issue #5 item 1).
+ * Direct access to the WASM backend's heap for data-movement kernels (docs/backends.md).
  *
  * Why: the stock WASM `Slice` first copies its whole input out of the heap (`readSync`), the
  * stock `Concat` round-trips every input through JS arrays, and the C++ `StridedSlice`,

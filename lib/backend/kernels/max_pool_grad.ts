@@ -1,5 +1,5 @@
 /**
- * `MaxPoolGrad` for WASM, written against the heap (issue #5 item 1).
+ * `MaxPoolGrad` for WASM, written against the heap (docs/backends.md).
  *
  * The stock WASM kernel returned wrong gradients in our checks (e.g. a 2×2/2 pool on
  * [1,8,8,1]: max |Δ| ≈ 1 against a hand-computed reference, while [1,8,8,16] matched), so it

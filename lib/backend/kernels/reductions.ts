@@ -1,5 +1,5 @@
 /**
- * `Sum` and `Mean` over leading axes on WASM (issue #5 items 1 and 3).
+ * `Sum` and `Mean` over leading axes on WASM (docs/backends.md).
  *
  * The stock WASM reductions only reduce innermost axes: for NHWC bias / BatchNorm gradients
  * and channel statistics (axes [0,1,2]) they first transpose the whole input. Viewed as

@@ -1,5 +1,5 @@
 /**
- * `UnsortedSegmentSum` for WASM (the gradient of gather/gatherND-style lookups; issue #5).
+ * `UnsortedSegmentSum` for WASM (the gradient of gather/gatherND-style lookups).
  *
  * out[s, ...] = Σ_{j: ids[j] = s} x[j, ...], ids outside [0, numSegments) ignored — as the
  * CPU kernel. Built on the WASM `ScatterNd`, which adds duplicate indices; invalid ids go to

@@ -1,5 +1,5 @@
 /**
- * Heap `Transpose` for WASM (issue #5 item 3).
+ * Heap `Transpose` for WASM (docs/backends.md).
  *
  * Why: the stock kernel has fast paths only up to rank 4 and moves one element at a time with
  * index arithmetic otherwise; a training step of OffSeg-T at 128² spent ~0.7 s in it, 0.6 s of
