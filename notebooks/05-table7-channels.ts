@@ -34,7 +34,7 @@ import { whileWatching } from './lib/report/run_watch';
 import { repoRoot } from './lib/paths';
 import { isQuick, writeSection } from './lib/report/section';
 import { toMarkdown, type Table } from './lib/report/table';
-import { proxyProtocolMarkdown } from './lib/train/proxy';
+import { proxyProtocolMarkdown } from './lib/report/proxy_protocol';
 import { runStudy, studySummary } from './lib/train/proxy_study';
 import { CLAIMS, table7Variant } from './lib/analysis/claims';
 import { seedStats } from './lib/analysis/welch';

@@ -38,10 +38,10 @@ import {
   backbonePath,
   finetuneConfig,
   loadProxyModel,
-  proxyProtocolMarkdown,
   runProxy,
   type ProxyResult,
 } from './lib/train/proxy';
+import { proxyProtocolMarkdown } from './lib/report/proxy_protocol';
 
 const backend = await selectBackend();
 const quick = isQuick();

@@ -35,7 +35,7 @@ import { buildNotebookLib, executeNotebook, writeKernelSpec } from '../lib/repor
 import { TAGS_NOTE } from '../lib/report/paper_tables.ts';
 import { missingEmbeds, reportLinkProblems, reportMarkdown } from '../lib/report/report_md.ts';
 import { shownPath } from '../lib/report/paths.ts';
-import { proxyProtocolMarkdown } from '../lib/train/proxy.ts';
+import { proxyProtocolMarkdown } from '../lib/report/proxy_protocol.ts';
 import { describeGenerated } from './clean.ts';
 import { notebookStems, syncNotebooks } from './notebooks.ts';
 import { ensureSystemPackages } from './system_setup.ts';

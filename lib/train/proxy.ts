@@ -15,7 +15,7 @@
  * Where each piece lives: proxy/protocol.ts (protocol file, configs, hashes), proxy/runs.ts
  * (pretraining and fine-tuning runs), proxy/gate.ts (go/no-go gate), proxy/results.ts (result
  * records), proxy/frozen_backbone.ts (the frozen regime), proxy_study.ts (seeds and claims),
- * ../report/proxy_protocol.ts (the protocol as Markdown).
+ * lib/report/proxy_protocol.ts (the protocol as Markdown).
  */
 export {
   BACKBONE_PREFIX,
@@ -36,4 +36,3 @@ export {
   runProxy,
 } from './proxy/runs.ts';
 export type { PretrainResult, ProxyOptions, ProxyResult } from './proxy/results.ts';
-export { proxyProtocolMarkdown } from '../report/proxy_protocol.ts';
