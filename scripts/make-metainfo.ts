@@ -12,9 +12,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envString } from '../lib/env.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sharedDir = process.env.OFFSEG_SHARED ?? resolve(dirname(root), 'shared');
+const sharedDir = envString('OFFSEG_SHARED') ?? resolve(dirname(root), 'shared');
 const src = process.argv[2] ?? resolve(sharedDir, 'data/seg_metainfo.json');
 const out = process.argv[3] ?? resolve(root, 'lib/data/metainfo.json');
 

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setupWasm } from './wasm.ts';
 import { guardWasmHeap } from './wasm_guard.ts';
+import { envString } from '../env.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = [
@@ -93,7 +94,7 @@ export function silenceCpuBanner(): void {
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendInfo> {
   if (current) return current;
   registerTrainingGradients(); // backend-agnostic: the same gradients on every backend
-  const env = process.env.OFFSEG_BACKEND as BackendName | 'auto' | undefined;
+  const env = envString('OFFSEG_BACKEND') as BackendName | 'auto' | undefined;
   const prefer = opts.prefer ?? env ?? 'auto';
   if (prefer !== 'auto' && !BACKEND_NAMES.includes(prefer)) {
     throw new Error(

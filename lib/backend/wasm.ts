@@ -18,6 +18,7 @@ import {
   withCoreCount,
   workerErrors,
 } from './wasm_threads.ts';
+import { envPositiveInt } from '../env.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -40,8 +41,7 @@ type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
 let done: WasmSetup | undefined;
 
 function requestedThreads(opts: WasmOptions): number {
-  const env = Number.parseInt(process.env.OFFSEG_THREADS ?? '', 10);
-  const n = opts.threads ?? (Number.isFinite(env) && env > 0 ? env : os.availableParallelism());
+  const n = opts.threads ?? envPositiveInt('OFFSEG_THREADS') ?? os.availableParallelism();
   return Math.max(1, Math.floor(n));
 }
 

@@ -10,6 +10,7 @@ import { chooseEngine, OrtEngine } from '../engine/ort_engine.ts';
 import { OnnxModelError, type ExecutionProvider } from '../engine/onnxruntime.ts';
 import type { Options } from './args.ts';
 import { UserError } from './errors.ts';
+import { envPositiveInt } from '../env.ts';
 
 export const ENGINE_FLAGS = {
   engine: { type: 'string' },
@@ -40,8 +41,7 @@ function sessionOptions(v: Parsed): { executionProviders: ExecutionProvider[]; t
       throw new UserError(`--ep: unknown execution provider '${ep}' (one of ${EPS.join(', ')})`);
     }
   }
-  const env = Number.parseInt(process.env.OFFSEG_THREADS ?? '', 10);
-  const threads = Number.isFinite(env) && env > 0 ? env : os.availableParallelism();
+  const threads = envPositiveInt('OFFSEG_THREADS') ?? os.availableParallelism();
   return { executionProviders: list as ExecutionProvider[], threads };
 }
 

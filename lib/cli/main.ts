@@ -5,6 +5,7 @@
  */
 import { formatUserError, isUserError, UserError } from './errors.ts';
 import { COMMANDS } from './commands.ts';
+import { envString } from '../env.ts';
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  offseg ${n.padEnd(14)} ${c.summary}`);
@@ -32,7 +33,7 @@ try {
   if (isUserError(e)) {
     process.stderr.write(formatUserError(e));
     process.exitCode = e.exitCode ?? 2;
-  } else if (process.env.OFFSEG_DEBUG) {
+  } else if (envString('OFFSEG_DEBUG') !== undefined) {
     throw e;
   } else {
     process.stderr.write(

@@ -5,8 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
+import { envString } from '../env.ts';
 
-export const CHROMIUM = process.env.OFFSEG_CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM = envString('OFFSEG_CHROMIUM') ?? '/usr/bin/chromium';
 export const CHROMIUM_INSTALL = 'apt-get install -y chromium';
 
 /** Headless, no GPU, and nothing that reaches the network on its own. */

@@ -26,6 +26,7 @@ import { createModel } from '../models/registry.ts';
 import { repoRoot } from '../paths.ts';
 import { TABLE2, TABLE3, TABLE4, TABLE6, TABLE7 } from './paper.ts';
 import type { Table } from './table.ts';
+import { envFlag } from '../env.ts';
 
 /** Params (M) and GFLOPs under both conventions of one model at one input size. */
 export interface Measured {
@@ -64,7 +65,7 @@ function codeFingerprint(): string {
 }
 
 function diskCacheFile(key: string): string | undefined {
-  if (process.env.OFFSEG_NO_COMPLEXITY_CACHE === '1') return undefined;
+  if (envFlag('OFFSEG_NO_COMPLEXITY_CACHE')) return undefined;
   const dir = join(repoRoot(), '.cache', 'complexity', codeFingerprint());
   return join(dir, `${key.replace(/[^a-z0-9.-]/gi, '_')}.json`);
 }
@@ -108,7 +109,7 @@ export async function measureComplexity(
       writeFileSync(tmp, JSON.stringify(r));
       renameSync(tmp, file);
     }
-    if (process.env.OFFSEG_VERBOSE === '1')
+    if (envFlag('OFFSEG_VERBOSE'))
       process.stderr.write(
         `[complexity] ${key}: ${r.params.toFixed(3)} M, fvcore ${r.fvcore.toFixed(2)} G, offseg-paper ${r.paper.toFixed(2)} G\n`,
       );

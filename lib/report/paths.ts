@@ -7,12 +7,14 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { repoRoot } from '../paths.ts';
+import { envFlag, envString } from '../env.ts';
 
 /** The results folder of this run mode, without creating it. */
 export function resultsBase(): string {
-  if (process.env.OFFSEG_RESULTS_DIR) return process.env.OFFSEG_RESULTS_DIR;
+  const dir = envString('OFFSEG_RESULTS_DIR');
+  if (dir) return dir;
   const full = join(repoRoot(), 'results');
-  return process.env.OFFSEG_QUICK === '1' ? join(full, 'quick') : full;
+  return envFlag('OFFSEG_QUICK') ? join(full, 'quick') : full;
 }
 
 /** Absolute results folder; `sub` parts are joined and created. */

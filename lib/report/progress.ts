@@ -5,6 +5,7 @@
  * reproduce echoes on its console (a headless kernel's output is not seen until the end).
  */
 import { appendFileSync } from 'node:fs';
+import { envString } from '../env.ts';
 
 /** `42 s`, `3 min 10 s`, `1 h 02 min`. */
 export function formatDuration(seconds: number): string {
@@ -18,7 +19,7 @@ export function formatDuration(seconds: number): string {
 /** Print a progress line in the notebook and to reproduce's console (if it listens). */
 export function progressLine(line: string, write: (s: string) => void = console.log): void {
   write(line);
-  const file = process.env.OFFSEG_PROGRESS_FILE;
+  const file = envString('OFFSEG_PROGRESS_FILE');
   if (file) {
     try {
       appendFileSync(file, line + '\n');

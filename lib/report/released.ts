@@ -14,6 +14,7 @@ import { runEval } from '../cli/train_commands.ts';
 import { repoRoot } from '../paths.ts';
 import { isQuick } from './section.ts';
 import type { Cell, Table } from './table.ts';
+import { envPatterned, envPositiveInt } from '../env.ts';
 
 /** The benchmarks the paper's tables report (each has its folder variable in DATASET_ROOT_ENV). */
 export type Benchmark = 'ade20k' | 'cityscapes' | 'coco-stuff164k';
@@ -30,10 +31,10 @@ export function checkpointEnv(model: string, bench: Benchmark): string {
 }
 
 function checkpointPath(model: string, bench: Benchmark): string | undefined {
-  const exact = process.env[checkpointEnv(model, bench)];
+  const exact = envPatterned(checkpointEnv(model, bench));
   if (exact) return exact;
   if (bench === 'ade20k')
-    return process.env[`OFFSEG_CKPT_${model.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
+    return envPatterned(`OFFSEG_CKPT_${model.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`);
   return undefined;
 }
 
@@ -69,7 +70,7 @@ export async function evalReleased(model: string, bench: Benchmark): Promise<Rel
     return { status: 'not-run', reason: `no ${bench} config for ${model}` };
   const { file, overrides } = configFor(model, bench);
   const { config } = loadConfig(file, [...overrides, `data.dataset.dataRoot=${root}`]);
-  const limit = Number(process.env.OFFSEG_EVAL_LIMIT) || (isQuick() ? 20 : undefined);
+  const limit = envPositiveInt('OFFSEG_EVAL_LIMIT') ?? (isQuick() ? 20 : undefined);
   const r = await runEval(config, ckpt!, limit);
   return {
     status: 'run',

@@ -5,15 +5,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultsDir } from './paths.ts';
+import { envFlag } from '../env.ts';
 
 /** True under `npm run reproduce -- --quick` (tiny schedules); notebooks shorten their work. */
 export function isQuick(): boolean {
-  return process.env.OFFSEG_QUICK === '1';
+  return envFlag('OFFSEG_QUICK');
 }
 
 /** True under `npm run reproduce -- --skip-train`: proxy notebooks use cached runs or say so. */
 export function skipTrain(): boolean {
-  return process.env.OFFSEG_SKIP_TRAIN === '1';
+  return envFlag('OFFSEG_SKIP_TRAIN');
 }
 
 const ID = /^[0-9]{2}[a-z0-9_-]*$/;

