@@ -42,6 +42,14 @@ const common = { warmup: Number(values.warmup), runs: Number(values.runs), seed:
 /** Named cases: the proxy study's step and the OffSeg-T steps of docs/training_speed.md. */
 const CASES: Record<string, Omit<BenchCase, 'backend' | 'warmup' | 'runs' | 'seed'>> = {
   proxy: { ...PROXY_STEP },
+  'offseg-t-infer': { model: 'offseg-t', task: 'infer', size: 512, batch: 1, numClasses: 150 },
+  'segformer-b0-infer': {
+    model: 'segformer-b0',
+    task: 'infer',
+    size: 512,
+    batch: 1,
+    numClasses: 150,
+  },
   'offseg-t-128': { model: 'offseg-t', task: 'train', size: 128, batch: 2, numClasses: 150 },
   'offseg-t-256': {
     model: 'offseg-t',
