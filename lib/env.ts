@@ -9,6 +9,8 @@ export const OFFSEG_ENV = {
   OFFSEG_BACKEND: 'tfjs backend: auto (default), wasm, cpu, tensorflow, tensorflow-gpu',
   OFFSEG_THREADS: 'WASM worker threads (default: the number of cores)',
   OFFSEG_QUICK: '1 = tiny proxy schedules that only prove the pipeline runs; results/quick/',
+  OFFSEG_PROXY_JOBS:
+    'proxy runs trained side by side, one WASM thread each (default: one per core)',
   OFFSEG_SKIP_TRAIN: '1 = no proxy training: cached runs only, anything else is "not run"',
   OFFSEG_RESULTS_DIR: 'folder for tables, figures and reports (default results/)',
   OFFSEG_EVAL_LIMIT: 'score only the first N validation images of a released checkpoint',

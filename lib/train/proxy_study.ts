@@ -2,7 +2,10 @@
  * The seed policy of the proxy study (Tables 6 and 7): every variant gets the protocol's base
  * seeds (3); where two variants of a claim are within two standard deviations of each other
  * (lib/analysis/welch.ts `needsMoreSeeds`), both get the extra seeds (5 in all) before the
- * verdicts are drawn. Runs go through `runProxy`, so they are cached and resumable.
+ * verdicts are drawn. Runs go through `runProxy`, so they are cached and resumable. With
+ * several jobs (OFFSEG_PROXY_JOBS, default one per core), runs that are not cached train side
+ * by side in single-threaded child processes (proxy/local_pool.ts) after the shared
+ * pretraining; 1 job trains them one after another in this process.
  */
 import {
   judgeClaims,
@@ -11,7 +14,10 @@ import {
   type ClaimResult,
 } from '../analysis/claims.ts';
 import { seedStats } from '../analysis/welch.ts';
-import { proxyProtocol, runProxy, type ProxyResult } from './proxy.ts';
+import { ensurePretrainedBackbone, proxyProtocol, runProxy, type ProxyResult } from './proxy.ts';
+import { localJobs, pool, trainInChild } from './proxy/local_pool.ts';
+import { skipTrain } from './proxy/protocol.ts';
+import { cachedProxyResult } from './proxy/runs.ts';
 
 export interface StudyResult {
   /** Finished runs per variant, in seed order. */
@@ -30,29 +36,55 @@ export interface StudyResult {
 export async function runStudy(
   models: readonly string[],
   claims: readonly Claim[],
-  opts: { quick: boolean; onRun?: (r: ProxyResult, done: number, total: number) => void },
+  opts: {
+    quick: boolean;
+    onRun?: (r: ProxyResult, done: number, total: number) => void;
+    /** Runs side by side (default `localJobs()`). */
+    jobs?: number;
+  },
 ): Promise<StudyResult> {
   const p = proxyProtocol();
   const mode = opts.quick ? 'quick' : 'full';
   const runs: Record<string, ProxyResult[]> = Object.fromEntries(models.map((m) => [m, []]));
   const todo = models.flatMap((m) => p.seeds[mode].map((seed) => ({ m, seed })));
   let done = 0;
-  const run = async (m: string, seed: number, total: number): Promise<void> => {
-    const r = await runProxy({ model: m, seed, quick: opts.quick });
+  const jobs = opts.jobs ?? localJobs();
+  const record = (r: ProxyResult | undefined, total: number): void => {
     done++;
     if (r) {
-      runs[m].push(r);
+      runs[r.model].push(r);
+      runs[r.model].sort((a, b) => a.seed - b.seed);
       opts.onRun?.(r, done, total);
     }
   };
-  for (const { m, seed } of todo) await run(m, seed, todo.length);
+  const runAll = async (list: { m: string; seed: number }[], total: number): Promise<void> => {
+    const cached = (m: string, seed: number) =>
+      cachedProxyResult({ model: m, seed, quick: opts.quick });
+    const missing = list.filter(({ m, seed }) => !cached(m, seed));
+    if (jobs <= 1 || missing.length <= 1 || skipTrain()) {
+      for (const { m, seed } of list)
+        record(await runProxy({ model: m, seed, quick: opts.quick }), total);
+      return;
+    }
+    for (const { m, seed } of list)
+      if (!missing.some((x) => x.m === m && x.seed === seed)) record(cached(m, seed), total);
+    await ensurePretrainedBackbone(opts.quick); // once, before the runs that need it
+    await pool(missing, jobs, async ({ m, seed }) => {
+      await trainInChild(m, seed, opts.quick);
+      const r = cached(m, seed);
+      if (!r)
+        throw new Error(`proxy run ${m} seed ${seed} finished without a matching result record`);
+      record(r, total);
+    });
+  };
+  await runAll(todo, todo.length);
   const values = () => Object.fromEntries(models.map((m) => [m, runs[m].map((r) => r.mIoU)]));
   let judged = judgeClaims(values(), claims);
   const extended = opts.quick
     ? []
     : variantsNeedingMoreSeeds(judged).filter((m) => models.includes(m));
   const extra = extended.flatMap((m) => p.seeds.extra.map((seed) => ({ m, seed })));
-  for (const { m, seed } of extra) await run(m, seed, todo.length + extra.length);
+  await runAll(extra, todo.length + extra.length);
   if (extra.length) judged = judgeClaims(values(), claims);
   return { runs, claims: judged, extended };
 }

@@ -162,6 +162,23 @@ export function buildProxyModel(
 }
 
 /**
+ * The finished run's record when its config hash matches the current protocol (and, with
+ * `needModel`, its checkpoint and backbone files exist); undefined otherwise. Never trains.
+ */
+export function cachedProxyResult(opts: ProxyOptions): ProxyResult | undefined {
+  const mode = modeOf(opts.quick);
+  const quick = mode === 'quick';
+  const root = opts.root ?? repoRoot();
+  const cached = readJson<ProxyResult>(resultPath(root, opts.model, opts.seed, mode));
+  // The hash needs the backbone path, which needs the pretraining hash (cheap, no training).
+  const { hash } = finetuneConfig(opts.model, opts.seed, backbonePath(quick, root), quick);
+  const filesExist = (r: ProxyResult) =>
+    existsSync(abs(root, r.checkpoint)) && existsSync(abs(root, r.backbone));
+  if (cached?.configHash === hash && (!opts.needModel || filesExist(cached))) return cached;
+  return undefined;
+}
+
+/**
  * Train (or reuse) one proxy run. Returns undefined only when OFFSEG_SKIP_TRAIN=1 and nothing is
  * cached ("not run").
  */
@@ -170,14 +187,11 @@ export async function runProxy(opts: ProxyOptions): Promise<ProxyResult | undefi
   const quick = mode === 'quick';
   const root = opts.root ?? repoRoot();
   const out = resultPath(root, opts.model, opts.seed, mode);
-  const cached = readJson<ProxyResult>(out);
-  // The hash needs the backbone path, which needs the pretraining hash (cheap, no training).
+  const hit = cachedProxyResult(opts);
+  if (hit) return hit;
+  if (skipTrain()) return undefined;
   const bb = backbonePath(quick, root);
   const { config, hash } = finetuneConfig(opts.model, opts.seed, bb, quick);
-  const filesExist = (r: ProxyResult) =>
-    existsSync(abs(root, r.checkpoint)) && existsSync(abs(root, r.backbone));
-  if (cached?.configHash === hash && (!opts.needModel || filesExist(cached))) return cached;
-  if (skipTrain()) return undefined;
 
   const pre = await ensurePretrainedBackbone(quick, root);
   if (!pre) return undefined;
