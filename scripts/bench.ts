@@ -8,7 +8,8 @@
  * with --json the last stdout line is the summary object (lib/bench/report.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeAtomic } from '../lib/io/atomic_write.ts';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,12 +82,6 @@ function probeBackend(o: BenchOptions): ProbeReport {
     throw new Error(`backend '${o.backend}' is not usable: ${r.stderr.trim().split('\n').pop()}`);
   }
   return JSON.parse(line) as ProbeReport;
-}
-
-function atomicWrite(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 function gitCommit(): string | undefined {
@@ -202,11 +197,11 @@ async function parent(o: BenchOptions): Promise<void> {
   const stamp = summary.started_at.replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
   const name = o.baselineOnly ? `baseline-cpu-${stamp}` : `bench-${probe.name}-${stamp}`;
   const json = JSON.stringify(summary, null, 2) + '\n';
-  atomicWrite(join(dir, `${name}.json`), json);
-  atomicWrite(join(dir, `${name}.md`), toMarkdown(summary));
+  writeAtomic(join(dir, `${name}.json`), json);
+  writeAtomic(join(dir, `${name}.md`), toMarkdown(summary));
   // latest.json is the latest full benchmark, not a baseline-only or inference-only run.
   const full = !o.baselineOnly && !o.inferOnly;
-  if (full) atomicWrite(join(dir, 'latest.json'), json);
+  if (full) writeAtomic(join(dir, 'latest.json'), json);
   for (const t of summary.targets) log(targetLine(t));
   log(`wrote results/bench/${name}.{json,md}${full ? ' and results/bench/latest.json' : ''}`);
 

@@ -3,8 +3,9 @@
  * is renamed over it only once complete, so a failed or interrupted export never leaves a
  * partial `.onnx` (and never clobbers a good one).
  */
-import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { writeAtomic } from '../io/atomic_write.ts';
+import { dirname } from 'node:path';
 
 /** Raised when the output path cannot be written; the message names the path and why. */
 export class OutputPathError extends Error {
@@ -46,12 +47,9 @@ export function checkWritable(path: string): void {
  * @throws OutputPathError when writing or renaming fails (the temporary file is removed).
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    writeAtomic(path, bytes);
   } catch (e) {
-    rmSync(tmp, { force: true });
     const err = e as NodeJS.ErrnoException;
     throw new OutputPathError(`cannot write ${path}: ${err.code ?? err.message}`);
   }

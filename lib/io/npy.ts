@@ -3,7 +3,8 @@
  * The tool researchers use to exchange arrays with any other implementation.
  */
 import { CheckpointError } from './errors.ts';
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeAtomic } from './atomic_write.ts';
 
 export type NpyDtype = '<f4' | '<f8' | '|u1' | '<i4' | '<i8' | '|b1';
 export type NpyData = Float32Array | Float64Array | Uint8Array | Int32Array | BigInt64Array;
@@ -98,7 +99,5 @@ export function encodeNpy(arr: NpyArray): Uint8Array {
 
 /** Write atomically (temporary file, then rename): a failed write never leaves a half file. */
 export function writeNpy(path: string, arr: NpyArray): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeNpy(arr));
-  renameSync(tmp, path);
+  writeAtomic(path, encodeNpy(arr));
 }

@@ -4,9 +4,10 @@
  * palette), `vis/<name>.jpg` the colours blended over the photo, and with `--json`
  * `pred/<name>.json` the classes present with their pixel counts and shares.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { writeAtomic as writeFileAtomic } from './atomic_write.ts';
 import type { RgbImage } from '../data/image_io.ts';
 import { encodePngPalette8 } from '../data/png.ts';
 import { classAreas, overlayLabels, type Palette } from '../eval/overlay.ts';
@@ -29,12 +30,10 @@ export interface WrittenPrediction {
   json?: string;
 }
 
-/** Write through a temporary name, so an interrupted run leaves no half file. */
-function writeAtomic(path: string, bytes: Uint8Array | string): void {
+/** Write atomically (./atomic_write.ts), creating the folder first. */
+function writeAtomic(path: string, data: Uint8Array | string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeFileAtomic(path, data);
 }
 
 /** Write the label map, the overlay and (when `json`) the class areas of one photo under `outDir`. */

@@ -4,8 +4,8 @@
  * bytes, a protocol-2 pickle of `{'meta': {...}, 'state_dict': OrderedDict(key → tensor)}` that
  * names only globals `weights_only=True` allows.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
+import { writeAtomic } from './atomic_write.ts';
 import { encodeStoredZip, type ZipInput } from './zip.ts';
 import { PickleWriter, type PlainValue } from './pickle_writer.ts';
 import type { TorchTensor } from './torch_types.ts';
@@ -169,23 +169,4 @@ export function encodeTorchArchive(archive: TorchArchive, folderName = 'archive'
 /** `encodeTorchArchive` written atomically to `path` (see `saveTorchCheckpoint`). */
 export function saveTorchArchive(path: string, archive: TorchArchive): void {
   writeAtomic(path, encodeTorchArchive(archive, basename(path).replace(/\.[^.]*$/, '')));
-}
-
-/** Write chunks atomically (temporary file in the same folder, fsync, rename). */
-export function writeAtomic(path: string, chunks: Uint8Array[]): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      for (const c of chunks)
-        for (let done = 0; done < c.length;) done += writeSync(fd, c, done, c.length - done);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }

@@ -9,15 +9,7 @@
  * OFFSEG_NO_COMPLEXITY_CACHE=1 turns the disk cache off.
  */
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { countFlopsAll } from '../analysis/complexity.ts';
@@ -27,6 +19,7 @@ import { repoRoot } from '../paths.ts';
 import { TABLE2, TABLE3, TABLE4, TABLE6, TABLE7 } from './paper.ts';
 import type { Table } from './table.ts';
 import { envFlag } from '../env.ts';
+import { writeAtomic } from '../io/atomic_write.ts';
 
 /** Params (M) and GFLOPs under both conventions of one model at one input size. */
 export interface Measured {
@@ -103,11 +96,9 @@ export async function measureComplexity(
     };
     cache.set(key, r);
     if (file) {
-      // Write then rename: notebooks in other processes may read the same entry.
+      // atomic: notebooks in other processes may read the same entry
       mkdirSync(dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(r));
-      renameSync(tmp, file);
+      writeAtomic(file, JSON.stringify(r));
     }
     if (envFlag('OFFSEG_VERBOSE'))
       process.stderr.write(

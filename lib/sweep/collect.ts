@@ -7,8 +7,8 @@
  * alone, so collecting twice writes nothing.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeAtomic } from '../io/atomic_write.ts';
 import { dirname, join, resolve } from 'node:path';
 import type { Job, Queue } from 'bullmq';
 import { resolveRun, type JobData, type ResolvedRun, type RunOutcome } from './spec.ts';
@@ -32,12 +32,10 @@ function same(a: string, b: string): boolean {
   return existsSync(b) && statSync(a).size === statSync(b).size && digest(a) === digest(b);
 }
 
-/** Copy `src` to `dst` through a temporary file in the destination folder, then rename. */
+/** Copy `src` to `dst` atomically (lib/io/atomic_write.ts), creating the folder. */
 export function atomicCopy(src: string, dst: string): void {
   mkdirSync(dirname(dst), { recursive: true });
-  const tmp = join(dirname(dst), `.collect.tmp-${hostname()}-${process.pid}`);
-  copyFileSync(src, tmp);
-  renameSync(tmp, dst);
+  writeAtomic(dst, readFileSync(src));
 }
 
 /** The store-relative files a result JSON refers to (weights the notebooks or users load). */

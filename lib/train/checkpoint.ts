@@ -9,18 +9,9 @@
  * Model weights use our parameter names and layouts; `exportPth` (lib/io) converts to PyTorch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { writeAtomic } from '../io/atomic_write.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const MAGIC = 'OFFSEGCK';
 
@@ -35,25 +26,6 @@ export interface TensorRecord {
 export interface CheckpointContents<M> {
   meta: M;
   tensors: Map<string, tf.Tensor>;
-}
-
-/**
- * Write atomically: temporary file in the same folder, fsync, rename. The temporary name carries
- * host, process and thread, so writers on different hosts sharing the folder never collide.
- */
-export function atomicWrite(path: string, chunks: Uint8Array[]): void {
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.tmp-${hostname()}-${process.pid}-${threadId}`,
-  );
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const c of chunks) writeSync(fd, c);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 export async function saveCheckpoint<M>(
@@ -78,7 +50,7 @@ export async function saveCheckpoint<M>(
   const head = new Uint8Array(12);
   head.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(head.buffer).setUint32(8, header.byteLength, true);
-  atomicWrite(path, [head, header, ...blobs]);
+  writeAtomic(path, [head, header, ...blobs]);
 }
 
 export function loadCheckpoint<M>(path: string): CheckpointContents<M> {
@@ -109,7 +81,7 @@ export function loadCheckpoint<M>(path: string): CheckpointContents<M> {
 
 /** mmengine-style pointer to the newest checkpoint of a work dir. */
 export function writeLastCheckpoint(workDir: string, file: string): void {
-  atomicWrite(join(workDir, 'last_checkpoint'), [new TextEncoder().encode(file + '\n')]);
+  writeAtomic(join(workDir, 'last_checkpoint'), [new TextEncoder().encode(file + '\n')]);
 }
 
 export function readLastCheckpoint(workDir: string): string | undefined {

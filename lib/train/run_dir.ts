@@ -16,7 +16,8 @@ import {
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { atomicWrite, readLastCheckpoint } from './checkpoint.ts';
+import { writeAtomic } from '../io/atomic_write.ts';
+import { readLastCheckpoint } from './checkpoint.ts';
 
 export class RunDirError extends Error {
   readonly fix: string;
@@ -138,7 +139,7 @@ export function prepareRunDir(dir: string, resume: boolean): { lastCheckpoint?: 
 }
 
 export function writeJson(path: string, value: unknown): void {
-  atomicWrite(path, [new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n')]);
+  writeAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 export class JsonlLogger {
