@@ -16,7 +16,7 @@ import {
 } from '../train/run_dir.ts';
 import { exportPth, summarizeLoadReport, type LoadReport } from '../io/checkpoint.ts';
 import type { WeightLoadOptions } from '../io/load_weights.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { evaluateCheckpoint } from '../train/evaluate_checkpoint.ts';
 import { formatClassTable, formatSummaryTable, type IoUResult } from '../eval/iou_metric.ts';
 import type { Segmentor } from '../models/segmentor.ts';
 import { parse, requireString, intOption, splitCfgOptions } from './args.ts';
@@ -263,30 +263,21 @@ export async function runEval(
   weights: WeightLoadOptions = weightOptions({}, CONFIG_MODEL),
   engineFor?: (model: Segmentor) => Promise<SegmentationEngine>,
 ): Promise<IoUResult> {
-  const { val } = await buildDatasets(cfg, ['val']);
-  const model = buildModel(cfg, { skipInit: true });
-  loadWeights(model, checkpoint, weights);
-  const engine = engineFor ? await engineFor(model) : model;
-  const total = Math.min(val!.length, limit || cfg.data.test.maxImages || Infinity);
-  process.stderr.write(
-    `[offseg] ${cfg.model.name}: evaluating ${total === val!.length ? `all ${total}` : `${total} of ${val!.length}`} validation images\n`,
-  );
-  const bar = progressBar(total, 'eval');
-  const t = cfg.data.test;
-  const r = await evaluate(engine, val!, {
-    pipeline: testPipeline(cfg),
-    inference: {
-      mode: t.mode,
-      crop: t.crop as [number, number] | undefined,
-      stride: t.stride as [number, number] | undefined,
-    },
-    limit: total,
-    onProgress: (d) => bar.update(d),
-  });
-  bar.stop();
-  if (engine !== model) await engine.dispose();
-  model.dispose();
-  return r;
+  let bar: Progress | undefined;
+  try {
+    return await evaluateCheckpoint(cfg, checkpoint, {
+      limit,
+      weights,
+      engineFor,
+      log: (line) => process.stderr.write(`[offseg] ${line}\n`),
+      onProgress: (done, total) => {
+        bar ??= progressBar(total, 'eval');
+        bar.update(done);
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
 }
 
 export const evalCommand: Command = {

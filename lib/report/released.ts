@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/compose.ts';
 import { DATASET_ROOT_ENV } from '../config/dataset_env.ts';
-import { runEval } from '../cli/train_commands.ts';
+import { evaluateCheckpoint } from '../train/evaluate_checkpoint.ts';
 import { repoRoot } from '../paths.ts';
 import { isQuick } from './section.ts';
 import type { Cell, Table } from './table.ts';
@@ -71,7 +71,10 @@ export async function evalReleased(model: string, bench: Benchmark): Promise<Rel
   const { file, overrides } = configFor(model, bench);
   const { config } = loadConfig(file, [...overrides, `data.dataset.dataRoot=${root}`]);
   const limit = envPositiveInt('OFFSEG_EVAL_LIMIT') ?? (isQuick() ? 20 : undefined);
-  const r = await runEval(config, ckpt!, limit);
+  const r = await evaluateCheckpoint(config, ckpt!, {
+    limit,
+    log: (line) => process.stderr.write(`[released] ${line}\n`),
+  });
   return {
     status: 'run',
     mIoU: r.reported.mIoU,

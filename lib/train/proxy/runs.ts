@@ -12,8 +12,7 @@ import { loadWeightsFile } from '../../io/load_weights.ts';
 import type { OffSeg, Segmentor } from '../../models/offseg.ts';
 import { createModel } from '../../models/registry.ts';
 import type { IoUResult } from '../../eval/iou_metric.ts';
-import { evaluate } from '../../eval/evaluate.ts';
-import type { SegDataset } from '../../data/dataset.ts';
+import { evaluateWithConfig } from '../evaluate_checkpoint.ts';
 import { currentBackend, selectBackend } from '../../backend/select.ts';
 import { repoRoot } from '../../paths.ts';
 import { buildDatasets, testPipeline, trainPipeline } from '../build.ts';
@@ -57,19 +56,6 @@ function resumePoint(workDir: string): string | undefined {
   return undefined;
 }
 
-function evaluateRun(model: Segmentor, valSet: SegDataset, cfg: RunConfig): Promise<IoUResult> {
-  const t = cfg.data.test;
-  return evaluate(model, valSet, {
-    pipeline: testPipeline(cfg),
-    inference: {
-      mode: t.mode,
-      crop: t.crop as [number, number] | undefined,
-      stride: t.stride as [number, number] | undefined,
-    },
-    limit: t.maxImages,
-  });
-}
-
 /**
  * Train `model` under `config` in `workDir` through the shared loop (resuming from its last
  * checkpoint if there is one) and score it; the time covers training and evaluation.
@@ -98,7 +84,7 @@ async function trainAndScore(
     resumeFrom,
   );
   // A run that had already finished (its result JSON removed) resumes at its end: score it here.
-  const ev = r.lastEval ?? (await evaluateRun(model, valSet!, config));
+  const ev = r.lastEval ?? (await evaluateWithConfig(model, valSet!, config));
   return { r, ev, seconds: (performance.now() - t0) / 1000 };
 }
 
