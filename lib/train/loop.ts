@@ -10,11 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { readdirSync, rmSync } from 'node:fs';
 import type { RunConfig } from '../config/schema.ts';
 import type { Segmentor } from '../models/segmentor.ts';
 import type { SegDataset } from '../data/dataset.ts';
-import { SegDataLoader, type LoaderState } from '../data/loader.ts';
+import { SegDataLoader } from '../data/loader.ts';
 import type { TrainPipelineConfig, TestPipelineConfig } from '../data/transforms/pipeline.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import type { IoUResult } from '../eval/iou_metric.ts';
@@ -23,8 +22,11 @@ import { buildParamGroups } from './param_groups.ts';
 import { lrAt, type ScheduleConfig } from './schedule.ts';
 import { segCrossEntropy } from './loss.ts';
 import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
-import { loadCheckpoint, saveCheckpoint, writeLastCheckpoint } from './checkpoint.ts';
-import { checkpointName, JsonlLogger, RunDirError } from './run_dir.ts';
+import { saveCheckpoint, writeLastCheckpoint } from './checkpoint.ts';
+import { checkpointName, JsonlLogger } from './run_dir.ts';
+import { packTrainState, pruneCheckpoints, restore } from './train_state.ts';
+
+export { restore, type CheckpointMeta } from './train_state.ts';
 import { testInference } from './build.ts';
 
 export interface TrainDeps {
@@ -71,18 +73,6 @@ export interface TrainResult {
   interrupted?: string;
 }
 
-/** Meta stored in every checkpoint: what resume needs besides tensors. */
-export interface CheckpointMeta {
-  format: 'offseg-ts/train-v1';
-  iteration: number;
-  optimizerStep: number;
-  loader: LoaderState;
-  rngs: Record<string, number>;
-  config: RunConfig;
-  configHash: string;
-  bestMIoU: number | null;
-}
-
 export class TrainingDivergedError extends Error {
   readonly fix: string;
   constructor(iteration: number, loss: number, lastGood: string | undefined) {
@@ -106,6 +96,50 @@ function schedule(cfg: RunConfig): ScheduleConfig {
   };
 }
 
+/**
+ * Forward and backward over `accumulate` micro-batches from `loader`, each loss scaled by
+ * 1/accumulate, gradients summed per parameter key. Returns the summed loss and the gradients
+ * (the caller disposes them).
+ */
+async function accumulateGradients(
+  model: Segmentor,
+  params: ReturnType<Segmentor['namedParameters']>,
+  loader: SegDataLoader,
+  accumulate: number,
+): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
+  const grads = new Map<string, tf.Tensor>();
+  let loss = 0;
+  for (let a = 0; a < accumulate; a++) {
+    const batch = await loader.next();
+    const { value, grads: g } = tf.variableGrads(
+      () =>
+        tf.div(segCrossEntropy(model.forward(batch.images), batch.labels), accumulate) as tf.Scalar,
+      params.map((p) => p.variable),
+    );
+    loss += (await value.data())[0];
+    value.dispose();
+    batch.images.dispose();
+    batch.labels.dispose();
+    for (const p of params) {
+      const gi = g[p.variable.name];
+      if (!gi) continue;
+      const prev = grads.get(p.key);
+      if (prev) {
+        grads.set(p.key, tf.add(prev, gi));
+        prev.dispose();
+        gi.dispose();
+      } else grads.set(p.key, gi);
+    }
+  }
+  return { loss, grads };
+}
+
+/**
+ * Train `deps.model` under `cfg` in `workDir` (JSONL log, checkpoints, evaluations), resuming
+ * from `resumeFrom` when given (./train_state.ts restores model, optimiser, loader and RNGs).
+ * Images NHWC float32, labels int32 with 255 ignored.
+ * @throws TrainingDivergedError on a NaN/∞ loss (the weights are left at the last good step).
+ */
 export async function train(
   cfg: RunConfig,
   configHash: string,
@@ -165,21 +199,12 @@ export async function train(
 
   const writeCheckpoint = async (iteration: number): Promise<string> => {
     const path = join(workDir, checkpointName(iteration));
-    const tensors = new Map<string, tf.Tensor>();
-    for (const e of [...model.namedParameters(), ...model.namedBuffers()])
-      tensors.set(`model.${e.key}`, e.variable);
-    for (const [k, v] of opt.state.m) tensors.set(`optim.m.${k}`, v);
-    for (const [k, v] of opt.state.v) tensors.set(`optim.v.${k}`, v);
-    const meta: CheckpointMeta = {
-      format: 'offseg-ts/train-v1',
+    const { meta, tensors } = packTrainState(model, opt, loader, {
       iteration,
-      optimizerStep: opt.state.step,
-      loader: loader.getState(),
-      rngs: Object.fromEntries(model.namedRngs().map(([n, r]) => [n, r.getState()])),
       config: cfg,
       configHash,
       bestMIoU,
-    };
+    });
     await saveCheckpoint(path, meta, tensors);
     writeLastCheckpoint(workDir, checkpointName(iteration));
     checkpointed = iteration;
@@ -237,33 +262,12 @@ export async function train(
     const lrFn = (base: number) => lrAt(it, base, sched);
 
     // 2. forward/backward over the micro-batches, summing gradients
-    const grads = new Map<string, tf.Tensor>();
-    let lossSum = 0;
-    for (let a = 0; a < cfg.data.accumulate; a++) {
-      const batch = await loader.next();
-      const { value, grads: g } = tf.variableGrads(
-        () =>
-          tf.div(
-            segCrossEntropy(model.forward(batch.images), batch.labels),
-            cfg.data.accumulate,
-          ) as tf.Scalar,
-        params.map((p) => p.variable),
-      );
-      lossSum += (await value.data())[0];
-      value.dispose();
-      batch.images.dispose();
-      batch.labels.dispose();
-      for (const p of params) {
-        const gi = g[p.variable.name];
-        if (!gi) continue;
-        const prev = grads.get(p.key);
-        if (prev) {
-          grads.set(p.key, tf.add(prev, gi));
-          prev.dispose();
-          gi.dispose();
-        } else grads.set(p.key, gi);
-      }
-    }
+    const { loss: lossSum, grads } = await accumulateGradients(
+      model,
+      params,
+      loader,
+      cfg.data.accumulate,
+    );
 
     // 3. a diverged loss stops the run before it touches the weights
     if (!Number.isFinite(lossSum)) {
@@ -301,64 +305,4 @@ export async function train(
     model.train();
   }
   return { iteration: cfg.schedule.iterations, lastCheckpoint, lastEval };
-}
-
-/** Load a training checkpoint into model, optimiser and loader; check it belongs to this config. */
-export function restore(
-  path: string,
-  model: Segmentor,
-  opt: AdamW,
-  loader: SegDataLoader,
-  cfg: RunConfig,
-): CheckpointMeta {
-  const { meta, tensors } = loadCheckpoint<CheckpointMeta>(path);
-  if (meta.format !== 'offseg-ts/train-v1')
-    throw new RunDirError(
-      `${path}: not an offseg-ts training checkpoint`,
-      'resume a work dir written by offseg train',
-    );
-  if (
-    meta.config.model.name !== cfg.model.name ||
-    meta.config.model.numClasses !== cfg.model.numClasses
-  ) {
-    throw new RunDirError(
-      `${path} was written for ${meta.config.model.name} (K=${meta.config.model.numClasses}), not ${cfg.model.name} (K=${cfg.model.numClasses})`,
-      'resume with the config that started the run (config.json in the work dir), or choose another --work-dir',
-    );
-  }
-  const assign = (key: string, v: tf.Variable) => {
-    const t = tensors.get(key);
-    if (!t)
-      throw new RunDirError(
-        `${path}: missing tensor ${key}`,
-        'the checkpoint is incomplete or from another model: resume from an earlier one',
-      );
-    v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
-  };
-  for (const e of [...model.namedParameters(), ...model.namedBuffers()])
-    assign(`model.${e.key}`, e.variable);
-  for (const [k, v] of opt.state.m) assign(`optim.m.${k}`, v);
-  for (const [k, v] of opt.state.v) assign(`optim.v.${k}`, v);
-  for (const t of tensors.values()) t.dispose();
-  opt.state.step = meta.optimizerStep;
-  loader.setState(meta.loader);
-  for (const [n, r] of model.namedRngs()) if (meta.rngs[n] !== undefined) r.setState(meta.rngs[n]);
-  return meta;
-}
-
-/**
- * Keep the newest `keepCheckpoints` interval checkpoints (the final one is always kept); a
- * checkpoint written on an interrupt (off the interval) goes once a newer interval one exists.
- */
-function pruneCheckpoints(workDir: string, current: number, cfg: RunConfig): void {
-  const keep = cfg.runtime.keepCheckpoints;
-  const interval = cfg.runtime.checkpointInterval;
-  if (current % interval !== 0) return;
-  for (const f of readdirSync(workDir)) {
-    const m = /^iter_(\d+)\.ckpt$/.exec(f);
-    const it = m ? Number(m[1]) : NaN;
-    if (!(it < current)) continue;
-    const offInterval = it % interval !== 0;
-    if (offInterval || (keep > 0 && it <= current - keep * interval)) rmSync(join(workDir, f));
-  }
 }
