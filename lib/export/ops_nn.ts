@@ -106,6 +106,27 @@ const conv =
   };
 
 /**
+ * The weight of a pointwise product as a 2-D value: [C, C'] or, with transposeB, [C', C] (the
+ * recorded weight may carry batch axes of 1).
+ */
+function pointwiseWeight(
+  ctx: LowerContext,
+  n: KernelNode,
+  cin: number,
+  cout: number,
+): { w2: string; tb: boolean } {
+  const tb = n.attrs.transposeB === true;
+  const shape = tb ? [cout, cin] : [cin, cout];
+  const w2 = ctx.g.add1(
+    'Reshape',
+    [ctx.input(n, 'b'), ctx.g.int64s(shape)],
+    {},
+    `${ctx.label(n)}/W2`,
+  );
+  return { w2, tb };
+}
+
+/**
  * A 1×1 conv that tfjs ran as Reshape → MatMul → Reshape (./pointwise.ts): Conv on the NHWC
  * `source` [B, H, W, C] with the product's weight, [C, C'] (or [C', C] with transposeB) behind
  * batch axes of 1, as [C', C, 1, 1]; the product's bias and activation. Returns [B, H, W, C'].
@@ -119,13 +140,7 @@ export function lowerPointwiseConv(
 ): string {
   const g = ctx.g;
   const base = ctx.label(n);
-  const tb = n.attrs.transposeB === true;
-  const w2 = g.add1(
-    'Reshape',
-    [ctx.input(n, 'b'), g.int64s(tb ? [cout, cin] : [cin, cout])],
-    {},
-    `${base}/W2`,
-  );
+  const { w2, tb } = pointwiseWeight(ctx, n, cin, cout);
   const wt = tb ? w2 : g.add1('Transpose', [w2], { perm: [1, 0] }, `${base}/WT`);
   const w = g.add1('Reshape', [wt, g.int64s([cout, cin, 1, 1])], {}, `${base}/W`);
   const inputs = [toNchw(ctx, source, base), w];
@@ -148,13 +163,7 @@ export function lowerPointwiseMatMul(
 ): string {
   const g = ctx.g;
   const base = ctx.label(n);
-  const tb = n.attrs.transposeB === true;
-  const w2 = g.add1(
-    'Reshape',
-    [ctx.input(n, 'b'), g.int64s(tb ? [cout, cin] : [cin, cout])],
-    {},
-    `${base}/W2`,
-  );
+  const { w2, tb } = pointwiseWeight(ctx, n, cin, cout);
   const w = tb ? g.add1('Transpose', [w2], { perm: [1, 0] }, `${base}/WT`) : w2;
   let y = g.add1('MatMul', [source, w], {}, base);
   if (ctx.has(n, 'bias')) y = g.add1('Add', [y, ctx.input(n, 'bias')], {}, `${base}/bias`);

@@ -22,7 +22,8 @@ import { reinit, Rng, truncNormal, xavierUniform } from '../core/init.ts';
 import { Conv2d } from '../layers/conv.ts';
 import { Linear } from '../layers/linear.ts';
 import { LayerNorm } from '../layers/norm.ts';
-import { dropPath, dropPathRates } from '../layers/drop_path.ts';
+import { dropPathRates } from '../layers/drop_path.ts';
+import { preNormResidual } from '../layers/pre_norm_block.ts';
 import { fanOutNormalInit } from '../layers/weight_init.ts';
 import { matMul } from '../../ops/conv.ts';
 import { gelu } from '../../ops/activation.ts';
@@ -205,13 +206,7 @@ class TransformerEncoderLayer extends Module {
     this.ffn = this.child('ffn', new MixFFN(dim, dim * mlpRatio));
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const p = this.dropPathProb;
-      const a = dropPath(this.attn.forward(this.norm1.forward(x)), p, this.training, this.rng);
-      const y = tf.add(x, a) as tf.Tensor4D;
-      const f = dropPath(this.ffn.forward(this.norm2.forward(y)), p, this.training, this.rng);
-      return tf.add(y, f);
-    });
+    return preNormResidual(x, this, this.dropPathProb, this.training, this.rng);
   }
 }
 

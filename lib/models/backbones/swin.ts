@@ -29,7 +29,8 @@ import { Rng } from '../core/init.ts';
 import { Conv2d } from '../layers/conv.ts';
 import { Linear } from '../layers/linear.ts';
 import { LayerNorm } from '../layers/norm.ts';
-import { dropPath, dropPathRates } from '../layers/drop_path.ts';
+import { dropPathRates } from '../layers/drop_path.ts';
+import { preNormResidual } from '../layers/pre_norm_block.ts';
 import { gelu } from '../../ops/activation.ts';
 import { padCorner, ShiftWindowMSA, truncLinearInit } from './swin_attention.ts';
 
@@ -91,13 +92,7 @@ class SwinBlock extends Module {
     this.ffn = this.child('ffn', new SwinFFN(dim, dim * mlpRatio));
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const p = this.dropPathProb;
-      const a = dropPath(this.attn.forward(this.norm1.forward(x)), p, this.training, this.rng);
-      const y = tf.add(x, a) as tf.Tensor4D;
-      const f = dropPath(this.ffn.forward(this.norm2.forward(y)), p, this.training, this.rng);
-      return tf.add(y, f);
-    });
+    return preNormResidual(x, this, this.dropPathProb, this.training, this.rng);
   }
 }
 
