@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend/select.ts';
 import { createModel } from '../models/registry.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { countFlopsAll } from '../analysis/complexity.ts';
 import { segCrossEntropy } from '../train/loss.ts';
 import { AdamW } from '../train/optim.ts';

@@ -4,7 +4,7 @@
  * `eval` whole and slide) takes an engine, so the choice is one flag.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 
 export type EngineName = 'tfjs' | 'onnxruntime';
 export const ENGINE_NAMES: readonly EngineName[] = ['tfjs', 'onnxruntime'];

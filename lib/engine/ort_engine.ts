@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import os from 'node:os';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { exportOnnx } from '../export/onnx.ts';
 import { DynamicShapeError } from '../export/dynamic.ts';
 import type { EngineName, SegmentationEngine } from './engine.ts';

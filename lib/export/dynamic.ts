@@ -10,7 +10,7 @@
  * whose values depend on the size, or a different kernel sequence at another size — is reported
  * with the module that ran it.
  */
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import {
   recordAt,
   type AttrValue,

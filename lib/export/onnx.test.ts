@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../test/helpers/parity.ts';
 import { createModel } from '../models/registry.ts';
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { Module } from '../models/core/module.ts';
 import { oursToTorch } from '../models/core/module.ts';
 import { OrtSegmentor } from '../engine/onnxruntime.ts';

@@ -13,7 +13,7 @@
  * weights and attention-bias gathers are written as the forward computes them, from the
  * original parameters; ONNX Runtime folds these constant subgraphs when a session is created.
  */
-import type { Segmentor } from '../models/offseg.ts';
+import type { Segmentor } from '../models/segmentor.ts';
 import { GraphBuilder } from './graph_builder.ts';
 import { lowerRecording } from './lower.ts';
 import { encodeModel, DataType, type Dimension, type ModelProto } from './onnx_proto.ts';

@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../../models/core/module.ts';
-import type { OffSeg, Segmentor } from '../../models/offseg.ts';
+import type { OffSeg } from '../../models/offseg.ts';
+import type { Segmentor } from '../../models/segmentor.ts';
 
 /**
  * The trainable part of a frozen-backbone model: the head is the only child (so the loop's
