@@ -3,7 +3,6 @@
  * fine-tuning run per (variant, seed), both through the shared training loop in
  * work_dirs/proxy/, resumable, and cached as result records while their hashes match.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../config/schema.ts';
@@ -17,7 +16,7 @@ import { evaluateWithConfig } from '../evaluate_checkpoint.ts';
 import { currentBackend, selectBackend } from '../../backend/select.ts';
 import { repoRoot } from '../../paths.ts';
 import { buildDatasets, testPipeline, trainPipeline } from '../build.ts';
-import { loadCheckpoint, readLastCheckpoint } from '../checkpoint.ts';
+import { readLastCheckpoint } from '../checkpoint.ts';
 import { train, type TrainResult } from '../loop.ts';
 import { writeJson } from '../run_dir.ts';
 import { FrozenBackbone } from './frozen_backbone.ts';
@@ -223,13 +222,11 @@ export function loadProxyModel(
   root = repoRoot(),
 ): OffSeg {
   const m = buildProxyModel(result.model, result.seed, abs(root, result.backbone), numClasses);
-  const { tensors } = loadCheckpoint(abs(root, result.checkpoint));
-  for (const e of [...m.namedParameters(), ...m.namedBuffers()]) {
-    const t = tensors.get(`model.${e.key}`);
-    if (t) e.variable.assign(t.dtype === e.variable.dtype ? t : tf.cast(t, e.variable.dtype));
-    else if (!e.key.startsWith(BACKBONE_PREFIX))
-      throw new Error(`${result.checkpoint} has no tensor for ${e.key}`);
-  }
-  for (const t of tensors.values()) t.dispose();
+  // The run's checkpoint holds the whole network, or only the head when the protocol froze the
+  // backbone (FrozenBackbone's keys are decode_head.*): every tensor of that part must load.
+  const ckpt = abs(root, result.checkpoint);
+  if (proxyProtocol().freezeBackbone)
+    loadWeightsFile(m.decodeHead, ckpt, { stripPrefix: 'decode_head.', minLoaded: 1 });
+  else loadWeightsFile(m, ckpt, { minLoaded: 1 });
   return m.eval();
 }
