@@ -24,6 +24,8 @@ import {
   runProxy,
   type ProxyResult,
 } from './proxy.ts';
+import { runStudy, studySummary } from './proxy_study.ts';
+import { CLAIMS } from '../analysis/claims.ts';
 
 await useBackend('wasm');
 
@@ -173,6 +175,13 @@ test('pretraining gate: a full-mode backbone below protocol.pretrainGate stops t
           assert.match(e.hint, /configs\/proxy\/pretrain\.json/);
           return true;
         });
+      if (!quick) {
+        // the study stops without training a variant, and says why (notebooks render "not run")
+        const study = await runStudy(['offseg-t', 'offseg-t-pp'], CLAIMS, { quick, root });
+        assert.match(study.stopped ?? '', /below the gate of 60.*Fix: lengthen/s);
+        assert.deepEqual(study.runs, { 'offseg-t': [], 'offseg-t-pp': [] });
+        assert.match(studySummary(study)[0], /stopped by the pretraining gate/);
+      }
       record(60);
       assert.equal((await ensurePretrainedBackbone(quick, root))?.mIoU, 60);
     }

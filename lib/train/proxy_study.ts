@@ -14,7 +14,13 @@ import {
   type ClaimResult,
 } from '../analysis/claims.ts';
 import { seedStats } from '../analysis/welch.ts';
-import { ensurePretrainedBackbone, proxyProtocol, runProxy, type ProxyResult } from './proxy.ts';
+import {
+  ensurePretrainedBackbone,
+  ProxyGateError,
+  proxyProtocol,
+  runProxy,
+  type ProxyResult,
+} from './proxy.ts';
 import { localJobs, pool, trainInChild } from './proxy/local_pool.ts';
 import { skipTrain } from './proxy/protocol.ts';
 import { cachedProxyResult } from './proxy/runs.ts';
@@ -26,29 +32,51 @@ export interface StudyResult {
   claims: ClaimResult[];
   /** Variants that were given the extra seeds. */
   extended: string[];
+  /** Set when the pretraining missed the protocol's gate: no variant was trained (the message). */
+  stopped?: string;
 }
 
 /**
  * Train (or reuse) the base seeds of `models`, judge `claims`, add the extra seeds to variants
- * of close claims (full mode), and judge again.
+ * of close claims (full mode), and judge again. A pretraining below the protocol's gate stops
+ * the study without training any variant: the result then has `stopped` and no runs.
  * @param onRun called after each finished or cached run (progress lines in notebooks).
  */
 export async function runStudy(
   models: readonly string[],
   claims: readonly Claim[],
-  opts: {
-    quick: boolean;
-    onRun?: (r: ProxyResult, done: number, total: number) => void;
-    /** Runs side by side (default `localJobs()`). */
-    jobs?: number;
-  },
+  opts: StudyOptions,
+): Promise<StudyResult> {
+  try {
+    return await studyRuns(models, claims, opts);
+  } catch (e) {
+    if (!(e instanceof ProxyGateError)) throw e;
+    const runs = Object.fromEntries(models.map((m) => [m, [] as ProxyResult[]]));
+    return { runs, claims: [], extended: [], stopped: `${e.message}. Fix: ${e.hint}` };
+  }
+}
+
+interface StudyOptions {
+  quick: boolean;
+  onRun?: (r: ProxyResult, done: number, total: number) => void;
+  /** Runs side by side (default `localJobs()`; 1 when `root` is given). */
+  jobs?: number;
+  /** Folder holding results/, work_dirs/ and .cache/ (default: the checkout; tests). */
+  root?: string;
+}
+
+async function studyRuns(
+  models: readonly string[],
+  claims: readonly Claim[],
+  opts: StudyOptions,
 ): Promise<StudyResult> {
   const p = proxyProtocol();
   const mode = opts.quick ? 'quick' : 'full';
   const runs: Record<string, ProxyResult[]> = Object.fromEntries(models.map((m) => [m, []]));
   const todo = models.flatMap((m) => p.seeds[mode].map((seed) => ({ m, seed })));
   let done = 0;
-  const jobs = opts.jobs ?? localJobs();
+  const root = opts.root;
+  const jobs = root ? 1 : (opts.jobs ?? localJobs()); // child processes work in the checkout
   const record = (r: ProxyResult | undefined, total: number): void => {
     done++;
     if (r) {
@@ -59,11 +87,11 @@ export async function runStudy(
   };
   const runAll = async (list: { m: string; seed: number }[], total: number): Promise<void> => {
     const cached = (m: string, seed: number) =>
-      cachedProxyResult({ model: m, seed, quick: opts.quick });
+      cachedProxyResult({ model: m, seed, quick: opts.quick, root });
     const missing = list.filter(({ m, seed }) => !cached(m, seed));
     if (jobs <= 1 || missing.length <= 1 || skipTrain()) {
       for (const { m, seed } of list)
-        record(await runProxy({ model: m, seed, quick: opts.quick }), total);
+        record(await runProxy({ model: m, seed, quick: opts.quick, root }), total);
       return;
     }
     for (const { m, seed } of list)
@@ -98,6 +126,7 @@ export function printRun(r: ProxyResult, done: number, total: number): void {
 
 /** "name: proxy mIoU mean ± std (n=…)" per variant, and which variants got the extra seeds. */
 export function studySummary(study: StudyResult): string[] {
+  if (study.stopped) return [`proxy study stopped by the pretraining gate: ${study.stopped}`];
   const lines = Object.entries(study.runs).map(([m, rs]) => {
     const s = seedStats(rs.map((r) => r.mIoU));
     return `${m}: proxy mIoU ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (n=${s.n})`;
