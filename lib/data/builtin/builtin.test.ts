@@ -241,3 +241,46 @@ test('numGlyphs: keeps the first glyph classes only, labels stay below the class
   assert.equal(ds.palette.length, 12);
   assert.deepEqual(ds.classes.slice(8), ['ball', 'star', 'ring', 'triangle']);
 });
+
+test("thingFill 'class': same labels and same stuff pixels, new fills on the shapes only", () => {
+  const base = { seed: 0, height: 64, width: 64, glyphs: 'procedural' as const, numGlyphs: 0 };
+  assert.equal(
+    resolveBuiltinOptions({ ...base, thingFill: 'random' }).hash,
+    resolveBuiltinOptions(base).hash,
+  );
+  assert.notEqual(
+    resolveBuiltinOptions({ ...base, thingFill: 'class' }).hash,
+    resolveBuiltinOptions(base).hash,
+  );
+  assert.throws(
+    () => resolveBuiltinOptions({ ...base, thingFill: 'plain' as never }),
+    /thingFill must be 'random' or 'class', but got 'plain'/,
+  );
+  let changedThing = 0;
+  for (let i = 0; i < 12; i++) {
+    const a = renderBuiltin(base, 'train', i);
+    const b = renderBuiltin({ ...base, thingFill: 'class' }, 'train', i);
+    assert.deepEqual(b.label, a.label, `image ${i}: the random draws must not change`);
+    // a pixel may change only on or beside a shape: antialiased edges and thin star tips are
+    // drawn with coverage < 0.5 (unlabelled) up to two pixels from a labelled one
+    const W = 64;
+    const nearThing = (p: number): boolean => {
+      const x = p % W;
+      const y = (p - x) / W;
+      for (let dy = -2; dy <= 2; dy++)
+        for (let dx = -2; dx <= 2; dx++) {
+          const q = (y + dy) * W + x + dx;
+          if (x + dx >= 0 && x + dx < W && y + dy >= 0 && y + dy < 64 && a.label[q] > 8) return true;
+        }
+      return false;
+    };
+    for (let p = 0; p < 64 * 64; p++) {
+      const same = [0, 1, 2].every((c) => a.rgb[3 * p + c] === b.rgb[3 * p + c]);
+      if (!same) {
+        assert.ok(nearThing(p), `image ${i}: pixel ${p} changed away from any shape`);
+        if (a.label[p] > 8) changedThing++;
+      }
+    }
+  }
+  assert.ok(changedThing > 500, `shape pixels whose fill changed: ${changedThing}`);
+});

@@ -84,6 +84,7 @@ function sceneSpec(
     maxThings: opts.maxThings,
     textureSize: opts.textureSize,
     freeHue: opts.freeHue,
+    thingFill: opts.thingFill,
   };
 }
 

@@ -18,6 +18,9 @@ import { STUFF } from './textures.ts';
 /** Bump when the generator's output changes: it is part of the cache hash. */
 export const BUILTIN_VERSION = 1;
 
+/** How the shape classes are filled (see BuiltinOptions.thingFill). */
+export type ThingFill = 'random' | 'class';
+
 export interface BuiltinOptions {
   /** Generator seed (default 0). */
   seed: number;
@@ -55,6 +58,13 @@ export interface BuiltinOptions {
   textureSize: number;
   /** Probability that a stuff class takes any hue in an image, else near its own (default 0.5). */
   freeHue: number;
+  /**
+   * Fill of the four shape classes: 'random' (default) draws one of five fill patterns per
+   * class and image, so a shape is known by its outline alone; 'class' gives each shape its own
+   * pattern (ball dots, star stripes, ring checks, triangle noise) whose colours, frequency and
+   * orientation still change per image, so a shape is also known by a local texture.
+   */
+  thingFill: ThingFill;
   /** Cache folder (default `<repo>/.cache/builtin`). */
   cacheRoot: string | undefined;
 }
@@ -73,6 +83,7 @@ export const BUILTIN_DEFAULTS: BuiltinOptions = {
   maxThings: 7,
   textureSize: 0,
   freeHue: 0.5,
+  thingFill: 'random',
   cacheRoot: undefined,
 };
 
@@ -195,10 +206,14 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
     opts.freeHue >= 0 && opts.freeHue <= 1,
     `freeHue must be in [0, 1], but got ${opts.freeHue}`,
   );
+  check(
+    opts.thingFill === 'random' || opts.thingFill === 'class',
+    `thingFill must be 'random' or 'class', but got '${String(opts.thingFill)}'`,
+  );
   const glyphs = resolveGlyphs(opts.glyphs);
   // scene options enter the key only when they differ from the defaults, so the caches of
   // datasets generated before they existed stay valid
-  const scene: Partial<BuiltinOptions> = {};
+  const scene: Partial<Record<keyof BuiltinOptions, number | string>> = {};
   for (const k of [
     'thingMin',
     'thingMax',
@@ -206,6 +221,7 @@ export function resolveBuiltinOptions(partial: Partial<BuiltinOptions> = {}): {
     'textureSize',
     'freeHue',
     'numGlyphs',
+    'thingFill',
   ] as const)
     if (opts[k] !== BUILTIN_DEFAULTS[k]) scene[k] = opts[k];
   const key = {

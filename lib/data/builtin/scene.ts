@@ -35,6 +35,8 @@ export interface SceneSpec {
   textureSize: number;
   /** Probability that a stuff class takes any hue in an image (else near its natural hue). */
   freeHue: number;
+  /** 'class': each of the four shapes has its own fill pattern (BuiltinOptions.thingFill). */
+  thingFill: 'random' | 'class';
 }
 
 export interface Scene {
@@ -149,8 +151,15 @@ function randomColour(rng: Rng): Rgbf {
   return hsv(rng.next(), U(rng, 0.25, 1), U(rng, 0.35, 1));
 }
 
-/** This image's look of one thing class: two colours and a fill pattern. */
-function sampleThingLook(rng: Rng): ThingLook {
+/** Fill pattern of each shape class under `thingFill: 'class'`: dots, stripes, checks, noise. */
+const CLASS_FILL = [2, 1, 3, 4] as const;
+
+/**
+ * This image's look of one thing class: two colours and a fill pattern (one of five kinds, or
+ * `kind` when given). The random draws are the same either way, so `thingFill: 'random'` data
+ * is unchanged.
+ */
+function sampleThingLook(rng: Rng, kind?: number): ThingLook {
   const colA = randomColour(rng);
   const colB = rng.next() < 0.5 ? randomColour(rng) : mix(colA, [0, 0, 0], U(rng, 0.3, 0.7));
   const f = U(rng, 2.5, 8);
@@ -158,7 +167,7 @@ function sampleThingLook(rng: Rng): ThingLook {
   const c = Math.cos(phi);
   const s = Math.sin(phi);
   const seed = Math.floor(rng.next() * 1e9);
-  const kind = rng.int(5);
+  const drawn = rng.int(5);
   const patterns: Pattern[] = [
     () => 0,
     (u, v) => clamp01(0.5 + 2 * Math.sin(2 * Math.PI * f * (u * c + v * s))),
@@ -170,7 +179,7 @@ function sampleThingLook(rng: Rng): ThingLook {
     (u, v) => (Math.floor(u * f) + Math.floor(v * f)) & 1,
     (u, v) => fbm(u * f, v * f, seed, 3),
   ];
-  return { colA, colB, pattern: patterns[kind] };
+  return { colA, colB, pattern: patterns[kind ?? drawn] };
 }
 
 /** Draws one instance (alpha-composite, label where coverage ≥ 0.5). */
@@ -276,7 +285,8 @@ export function renderScene(rng: Rng, spec: SceneSpec): Scene {
     const t = rng.int(spec.things.length);
     let look = thingLooks.get(t);
     if (!look) {
-      look = sampleThingLook(rng);
+      const fixed = spec.thingFill === 'class' && t < CLASS_FILL.length ? CLASS_FILL[t] : undefined;
+      look = sampleThingLook(rng, fixed);
       thingLooks.set(t, look);
     }
     const cov = spec.things[t].make(rng);
