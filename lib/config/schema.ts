@@ -35,6 +35,36 @@ const trainPipeline = z
   })
   .strict();
 
+const lossWeights = z
+  .object({ cls: z.number().min(0), mask: z.number().min(0), dice: z.number().min(0) })
+  .strict();
+
+/**
+ * Mask2Former's set-prediction loss (mmseg `Mask2FormerHead`: `loss_cls`, `loss_mask`,
+ * `loss_dice` and its `train_cfg` assigner and point sampling; lib/train/mask2former_loss.ts).
+ * Only for a model that brings its own loss (mask2former-*); every other model trains with
+ * per-pixel cross-entropy and has no `model.loss`.
+ */
+const mask2formerLossSection = z
+  .object({
+    type: z.literal('mask2former'),
+    /** Points per mask for matching and for the mask losses (12544 = 112²). */
+    numPoints: z.number().int().positive(),
+    /** Random candidates per kept point for the uncertainty selection (3). */
+    oversample: z.number().min(1),
+    /** Share of the points chosen by uncertainty, the rest uniform (0.75). */
+    importance: z.number().min(0).max(1),
+    /** Class-loss weight of the "no object" class (0.1). */
+    noObjectWeight: z.number().min(0),
+    /** Weights of the class CE, the point-sampled mask BCE and Dice in the loss (2, 5, 5). */
+    weights: lossWeights,
+    /** Weights of the same three costs in the Hungarian matching (2, 5, 5). */
+    matchWeights: lossWeights,
+    /** Dice smoothing ε of the matching cost (1). */
+    diceEps: z.number().positive(),
+  })
+  .strict();
+
 const testSection = z
   .object({
     /** Keep-ratio Resize scale (long, short), e.g. [2048, 512]. */
@@ -77,6 +107,8 @@ export const runConfigSchema = z
           })
           .strict()
           .optional(),
+        /** The model's own training loss (optional, no default: configs without it keep their hash). */
+        loss: mask2formerLossSection.optional(),
       })
       .strict(),
     data: z
@@ -104,6 +136,14 @@ export const runConfigSchema = z
             z.object({ lrMult: z.number().optional(), decayMult: z.number().optional() }).strict(),
           )
           .default({}),
+        /**
+         * mmengine OptimWrapper `clip_grad`: scale all gradients together so that their global
+         * L2 norm is at most `maxNorm` (torch `clip_grad_norm_`). Optional, no default.
+         */
+        clipGrad: z
+          .object({ maxNorm: z.number().positive(), normType: z.literal(2).default(2) })
+          .strict()
+          .optional(),
       })
       .strict(),
     schedule: z

@@ -19,6 +19,12 @@ export interface Segmentor extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D;
   /** Largest divisor the input size must be a multiple of. */
   readonly sizeDivisor: number;
+  /**
+   * The model's own training loss, for a model not trained by per-pixel cross-entropy on
+   * `forward` (Mask2Former: set prediction, Hungarian matching). x [B,H,W,3], labels int32
+   * [B,H,W] with 255 ignored → scalar. Absent: the training loop uses that cross-entropy.
+   */
+  loss?(x: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar;
 }
 
 /** One backbone output feature map: what a decode head needs to know about it. */

@@ -15,6 +15,7 @@ import { PHOTOMETRIC_DEFAULTS } from '../data/transforms/photometric.ts';
 import type { InferenceOptions } from '../eval/inference.ts';
 import { createModel, UnknownModelError } from '../models/registry.ts';
 import type { Segmentor } from '../models/segmentor.ts';
+import { Mask2Former } from '../models/mask2former.ts';
 import { summarizeLoadReport, type LoadReport } from '../io/checkpoint.ts';
 import { loadWeightsFile } from '../io/load_weights.ts';
 import type { LoadHints } from '../io/key_diagnosis.ts';
@@ -103,10 +104,12 @@ export interface BuildModelOptions {
 }
 
 /**
- * Build the model the config names and load its `model.init` weights, if any, through
+ * Build the model the config names, give a Mask2Former the `model.loss` settings, and load its
+ * `model.init` weights, if any, through
  * lib/io/load_weights.ts (mmengine key revisions, `skipMismatched`, at least `minLoaded` of the
- * tensors in scope). Throws ConfigError for an unknown model name and CheckpointError (naming the
- * config key to change) for weights that do not fit.
+ * tensors in scope). Throws ConfigError for an unknown model name or a `model.loss` on a model
+ * without that loss, and CheckpointError (naming the config key to change) for weights that do
+ * not fit.
  */
 export function buildModel(cfg: RunConfig, opts: BuildModelOptions = {}): Segmentor {
   let model: Segmentor;
@@ -119,6 +122,24 @@ export function buildModel(cfg: RunConfig, opts: BuildModelOptions = {}): Segmen
     if (e instanceof UnknownModelError)
       throw new ConfigError(`model.name: ${e.message}`, 'set model.name to a registered model');
     throw e;
+  }
+  const loss = cfg.model.loss;
+  if (loss) {
+    if (!(model instanceof Mask2Former)) {
+      model.dispose();
+      throw new ConfigError(
+        `model.loss (type '${loss.type}') is the Mask2Former loss, but ${cfg.model.name} trains with per-pixel cross-entropy`,
+        'remove model.loss, or set model.name to a mask2former-* model',
+      );
+    }
+    model.lossSettings = {
+      numPoints: loss.numPoints,
+      oversample: loss.oversample,
+      importance: loss.importance,
+      noObjectWeight: loss.noObjectWeight,
+      weights: { ...loss.weights },
+      match: { ...loss.matchWeights, diceEps: loss.diceEps },
+    };
   }
   const init = cfg.model.init;
   if (init && !opts.skipInit) {

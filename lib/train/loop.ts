@@ -2,9 +2,11 @@
  * The training loop, readable in one sitting (after nanoGPT's train.py). One
  * iteration = one optimiser step over `batchSize` images in `accumulate` micro-batches:
  *   1. set the lr (LinearLR warm-up, then PolyLR);
- *   2. forward/backward each micro-batch, summing gradients (loss scaled by 1/accumulate);
+ *   2. forward/backward each micro-batch, summing gradients (loss scaled by 1/accumulate; the
+ *      model's own `loss` when it has one, else per-pixel cross-entropy);
  *   3. stop on a NaN/∞ loss, naming the iteration and the last good checkpoint;
- *   4. AdamW step with mmengine's per-parameter lr/decay multipliers;
+ *   4. optional global gradient-norm clipping, then AdamW with mmengine's per-parameter lr/decay
+ *      multipliers;
  *   5. log (JSONL + progress), checkpoint and evaluate at their intervals and at the end.
  * Everything a run depends on (model, datasets, clock, progress sink) comes in through `deps`.
  */
@@ -21,6 +23,7 @@ import { AdamW } from './optim.ts';
 import { buildParamGroups } from './param_groups.ts';
 import { lrAt, type ScheduleConfig } from './schedule.ts';
 import { segCrossEntropy } from './loss.ts';
+import { clipGradNorm } from './clip_grad.ts';
 import { setGradientCheckpointing } from '../models/core/grad_checkpoint.ts';
 import { saveCheckpoint, writeLastCheckpoint } from './checkpoint.ts';
 import { checkpointName, JsonlLogger } from './run_dir.ts';
@@ -111,9 +114,14 @@ async function accumulateGradients(
   let loss = 0;
   for (let a = 0; a < accumulate; a++) {
     const batch = await loader.next();
+    // A model with its own loss (Mask2Former's set-prediction loss) uses it; every other
+    // model trains with per-pixel cross-entropy on its logits.
+    const lossOf = () =>
+      model.loss
+        ? model.loss(batch.images, batch.labels)
+        : segCrossEntropy(model.forward(batch.images), batch.labels);
     const { value, grads: g } = tf.variableGrads(
-      () =>
-        tf.div(segCrossEntropy(model.forward(batch.images), batch.labels), accumulate) as tf.Scalar,
+      () => tf.div(lossOf(), accumulate) as tf.Scalar,
       params.map((p) => p.variable),
     );
     loss += (await value.data())[0];
@@ -276,7 +284,8 @@ export async function train(
       throw new TrainingDivergedError(it + 1, lossSum, lastCheckpoint);
     }
 
-    // 4. optimiser step
+    // 4. optimiser step (after clipping the global gradient norm when the config asks)
+    if (cfg.optimizer.clipGrad) clipGradNorm(grads, cfg.optimizer.clipGrad.maxNorm);
     opt.step(grads, lrFn);
     for (const g of grads.values()) g.dispose();
     done++;
