@@ -83,6 +83,13 @@ export const EXPECTED: readonly NotebookArtefacts[] = [
     figures: ['fig5_qualitative'],
     images: [],
   },
+  {
+    notebook: '09-table5-mask2former',
+    section: '09-table5',
+    tables: ['table5_mask2former', 'table5_mask2former_miou'],
+    figures: [],
+    images: [],
+  },
 ];
 
 /** The files (relative to results/) one notebook must produce. */
