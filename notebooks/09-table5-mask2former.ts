@@ -85,10 +85,11 @@ console.log(provide);
 // (`configs/proxy/README.md`), whose 2-hour CPU budget is spent on Tables 6 and 7 with OffSeg-T
 // steps of about 2.5 s (64², batch 8). A Mask2Former-Tiny step costs far more: 47.6 M
 // parameters, 100 queries through 9 decoder layers and a point-sampled loss over 10
-// predictions, and the recipe starts from ImageNet Swin-T weights that are not available
-// offline and trains 160k iterations. The cell below measures one 512² forward pass of the
-// Offset Learning model; a training step of the recipe is 16 images, each a forward and a
-// backward pass (about three forwards).
+// predictions — measured once at the proxy's 64² crops, 17–21 s for a batch of 2 on 2 WASM
+// threads (docs/mask2former.md), i.e. about 30× the proxy step per image. The recipe also starts
+// from ImageNet Swin-T weights that are not available offline and trains 160k iterations. The
+// cell below measures one 512² forward pass of the Offset Learning model; a training step of the
+// recipe is 16 images, each a forward and a backward pass (about three forwards).
 
 // %%
 let forwardLine = 'One 512² forward was not timed (quick mode or TIME_FORWARD = false).';

@@ -15,14 +15,17 @@
  *    to 0, add (1 − importance)·P random points; sigmoid BCE averaged over pairs × points and
  *    Dice (1 − (2Σσt + 1)/(Σσ + Σt + 1), ε = 1) averaged over pairs;
  * 5. total = w_cls·cls + w_mask·BCE + w_dice·Dice (2, 5, 5).
- * Point sampling is bilinear with align_corners=False and zero padding (mmcv `point_sample`),
- * through msDeformAttn with one level, one head and weight 1 (lib/ops/ms_deform_attn.ts).
+ * Point sampling is bilinear with align_corners=False and zero padding (mmcv `point_sample`):
+ * of the predicted masks for the BCE and Dice through msDeformAttn with one level, one head and
+ * weight 1 (lib/ops/ms_deform_attn.ts, differentiable); everything without a gradient (matching
+ * samples, targets, uncertainty candidates) on the host (point_sample_host.ts), off the tape.
  * Masks NHWC: predictions [B, h, w, Q], targets [G, H, W] per image at label size.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../models/core/init.ts';
 import { msDeformAttn } from '../ops/ms_deform_attn.ts';
 import { mask2formerMatch, MASK2FORMER_MATCH, type MatchWeights } from './mask2former_matcher.ts';
+import { pointSampleHost } from './point_sample_host.ts';
 
 export interface SegTarget {
   /** Class id of each target mask (G). */
@@ -101,9 +104,8 @@ export function uncertainPoints(
   const cand = Math.floor(p * oversample);
   const keep = Math.floor(importance * p);
   const candidates = randomPoints(rng, n * cand);
-  const s = pointSample(logits, candidates, cand);
-  const v = s.dataSync();
-  s.dispose();
+  const [, lh, lw] = logits.shape;
+  const v = pointSampleHost(logits.dataSync(), n, lh, lw, candidates, cand);
   const out = new Float32Array(n * p * 2);
   for (let m = 0; m < n; m++) {
     const order = Array.from({ length: cand }, (_, i) => i).sort(
@@ -166,19 +168,17 @@ function singleLossBody(
     ) as tf.Tensor3D; // (Q, h, w)
     if (g === 0) continue;
     const matchPts = fixed?.[i].matching ?? randomPoints(opts.rng, p);
-    const rep = (pts: Float32Array, n: number) => {
-      const out = new Float32Array(n * pts.length);
-      for (let j = 0; j < n; j++) out.set(pts, j * pts.length);
-      return out;
-    };
-    const predAt = pointSample(mi, rep(matchPts, q), p);
-    const gtAt = pointSample(t.masks, rep(matchPts, g), p);
+    // Samples without a gradient (matching, targets, candidates) are taken on the host.
+    const [, mh, mw] = mi.shape;
+    const [, th, tw] = t.masks.shape;
+    const miHost = mi.dataSync();
+    const gtHost = t.masks.dataSync();
     const a = mask2formerMatch(
       {
         clsLogits: clsData.subarray(i * q * k1, (i + 1) * q * k1),
-        maskLogits: predAt.dataSync(),
+        maskLogits: pointSampleHost(miHost, q, mh, mw, matchPts, p),
         labels: t.labels,
-        gtMasks: gtAt.dataSync(),
+        gtMasks: pointSampleHost(gtHost, g, th, tw, matchPts, p),
         numQueries: q,
         numPoints: p,
       },
@@ -190,17 +190,16 @@ function singleLossBody(
       pairs.map(([qq]) => qq),
       'int32',
     );
-    const gIdx = tf.tensor1d(
-      pairs.map(([, gg]) => gg),
-      'int32',
-    );
     const pm = tf.gather(mi, qIdx) as tf.Tensor3D; // (M, h, w)
-    const gm = tf.gather(t.masks, gIdx) as tf.Tensor3D; // (M, H, W)
     const pts =
       fixed?.[i].mask ??
       uncertainPoints(pm, p, opts.oversample ?? 3, opts.importance ?? 0.75, opts.rng);
     predMasks.push(pointSample(pm, pts, p));
-    gtMasks.push(pointSample(gm, pts, p));
+    const gm = new Float32Array(pairs.length * th * tw); // matched targets (M, H, W)
+    pairs.forEach(([, gg], j) =>
+      gm.set(gtHost.subarray(gg * th * tw, (gg + 1) * th * tw), j * th * tw),
+    );
+    gtMasks.push(tf.tensor2d(pointSampleHost(gm, pairs.length, th, tw, pts, p), [pairs.length, p]));
   }
   {
     const noObj = opts.noObjectWeight ?? 0.1;
