@@ -85,6 +85,11 @@ export class Mask2Former extends Module implements Segmentor {
     this.lossRng = this.registerRng('loss_points', new Rng(opts.lossSeed ?? 0));
   }
 
+  /** Restart the loss's point sampling from `seed` (lib/train/build.ts passes `runtime.seed`). */
+  seedLoss(seed: number): void {
+    this.lossRng.setState(seed);
+  }
+
   /**
    * The training loss (mmseg Mask2FormerHead.loss): one binary target mask per class present in
    * each label map (255 ignored), then lib/train/mask2former_loss.ts over all 10 predictions.

@@ -104,8 +104,8 @@ export interface BuildModelOptions {
 }
 
 /**
- * Build the model the config names, give a Mask2Former the `model.loss` settings, and load its
- * `model.init` weights, if any, through
+ * Build the model the config names, give a Mask2Former the `model.loss` settings (its point
+ * sampling seeded with `runtime.seed`), and load its `model.init` weights, if any, through
  * lib/io/load_weights.ts (mmengine key revisions, `skipMismatched`, at least `minLoaded` of the
  * tensors in scope). Throws ConfigError for an unknown model name or a `model.loss` on a model
  * without that loss, and CheckpointError (naming the config key to change) for weights that do
@@ -124,22 +124,23 @@ export function buildModel(cfg: RunConfig, opts: BuildModelOptions = {}): Segmen
     throw e;
   }
   const loss = cfg.model.loss;
-  if (loss) {
-    if (!(model instanceof Mask2Former)) {
-      model.dispose();
-      throw new ConfigError(
-        `model.loss (type '${loss.type}') is the Mask2Former loss, but ${cfg.model.name} trains with per-pixel cross-entropy`,
-        'remove model.loss, or set model.name to a mask2former-* model',
-      );
-    }
-    model.lossSettings = {
-      numPoints: loss.numPoints,
-      oversample: loss.oversample,
-      importance: loss.importance,
-      noObjectWeight: loss.noObjectWeight,
-      weights: { ...loss.weights },
-      match: { ...loss.matchWeights, diceEps: loss.diceEps },
-    };
+  if (model instanceof Mask2Former) {
+    model.seedLoss(cfg.runtime.seed);
+    if (loss)
+      model.lossSettings = {
+        numPoints: loss.numPoints,
+        oversample: loss.oversample,
+        importance: loss.importance,
+        noObjectWeight: loss.noObjectWeight,
+        weights: { ...loss.weights },
+        match: { ...loss.matchWeights, diceEps: loss.diceEps },
+      };
+  } else if (loss) {
+    model.dispose();
+    throw new ConfigError(
+      `model.loss (type '${loss.type}') is the Mask2Former loss, but ${cfg.model.name} trains with per-pixel cross-entropy`,
+      'remove model.loss, or set model.name to a mask2former-* model',
+    );
   }
   const init = cfg.model.init;
   if (init && !opts.skipInit) {

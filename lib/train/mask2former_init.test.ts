@@ -8,7 +8,8 @@
  * `tools/model_converters/swin2mmseg.py` renames them, and saved as that tool saves it (a bare
  * state_dict). Every backbone tensor loads with its value except the four output norms mmseg
  * adds (`norm0`…`norm3`, which keep their init, as mmseg's non-strict load leaves them), and the
- * classifier's final `norm` and the `attn_mask` buffers are reported unused.
+ * classifier's final `norm` and the `attn_mask` buffers are reported unused. The same build
+ * hands the model the config's `model.loss` settings.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ import { loadConfig } from '../config/compose.ts';
 import { saveTorchArchive } from '../io/pth_writer.ts';
 import { torchStateDict, type LoadReport } from '../io/checkpoint.ts';
 import type { TorchTensor } from '../io/torch_types.ts';
+import { Mask2Former } from '../models/mask2former.ts';
 import { buildModel } from './build.ts';
 
 await useBackend('cpu');
@@ -119,10 +121,20 @@ test('a Swin-T ImageNet checkpoint in mmseg key names initialises the Mask2Forme
   const { config } = loadConfig('configs/mask2former/mask2former-swin-t_ade20k-512_160k.json', [
     `model.init.checkpoint="${file}"`,
     'model.init.prefix="backbone."',
+    'model.loss.numPoints=1000',
   ]);
   let report: LoadReport | undefined;
   const model = buildModel(config, { onInit: (r) => (report = r) });
   assert.ok(report);
+  assert.ok(model instanceof Mask2Former);
+  assert.deepEqual(model.lossSettings, {
+    numPoints: 1000,
+    oversample: 3,
+    importance: 0.75,
+    noObjectWeight: 0.1,
+    weights: { cls: 2, mask: 5, dice: 5 },
+    match: { cls: 2, mask: 5, dice: 5, diceEps: 1 },
+  });
   const r = report;
   const backboneKeys = model
     .stateEntries()
