@@ -270,7 +270,8 @@ test("thingFill 'class': same labels and same stuff pixels, new fills on the sha
       for (let dy = -2; dy <= 2; dy++)
         for (let dx = -2; dx <= 2; dx++) {
           const q = (y + dy) * W + x + dx;
-          if (x + dx >= 0 && x + dx < W && y + dy >= 0 && y + dy < 64 && a.label[q] > 8) return true;
+          if (x + dx >= 0 && x + dx < W && y + dy >= 0 && y + dy < 64 && a.label[q] > 8)
+            return true;
         }
       return false;
     };

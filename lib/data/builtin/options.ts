@@ -59,10 +59,11 @@ export interface BuiltinOptions {
   /** Probability that a stuff class takes any hue in an image, else near its own (default 0.5). */
   freeHue: number;
   /**
-   * Fill of the four shape classes: 'random' (default) draws one of five fill patterns per
-   * class and image, so a shape is known by its outline alone; 'class' gives each shape its own
-   * pattern (ball dots, star stripes, ring checks, triangle noise) whose colours, frequency and
-   * orientation still change per image, so a shape is also known by a local texture.
+   * Look of the four shape classes: 'random' (default) draws one of five fill patterns and any
+   * colours per class and image, so a shape is known by its outline alone; 'class' gives each
+   * shape its own pattern (ball dots, star stripes, ring checks, triangle noise) at a coarser
+   * frequency and colours near its own hue, while saturation, brightness, the second colour,
+   * pattern frequency and orientation, and the lighting still change per image.
    */
   thingFill: ThingFill;
   /** Cache folder (default `<repo>/.cache/builtin`). */

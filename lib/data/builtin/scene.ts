@@ -147,22 +147,38 @@ interface ThingLook {
   pattern: Pattern;
 }
 
-function randomColour(rng: Rng): Rgbf {
-  return hsv(rng.next(), U(rng, 0.25, 1), U(rng, 0.35, 1));
+function randomColour(rng: Rng, hue?: number): Rgbf {
+  const h = rng.next();
+  const sat = U(rng, 0.25, 1);
+  const val = U(rng, 0.35, 1);
+  if (hue === undefined) return hsv(h, sat, val);
+  // a class's own look: the same draws mapped near its hue (±0.05 turn) and saturated (0.5–1)
+  return hsv(hue + 0.1 * (h - 0.5), 0.5 + (sat - 0.25) * (0.5 / 0.75), val);
 }
 
-/** Fill pattern of each shape class under `thingFill: 'class'`: dots, stripes, checks, noise. */
-const CLASS_FILL = [2, 1, 3, 4] as const;
+/**
+ * Look of each shape class under `thingFill: 'class'`: its fill pattern (dots, stripes, checks,
+ * noise) and its natural hue, away from the stuff classes' hues.
+ */
+const CLASS_LOOK: readonly { kind: number; hue: number }[] = [
+  { kind: 2, hue: 0.9 },
+  { kind: 1, hue: 0.17 },
+  { kind: 3, hue: 0.42 },
+  { kind: 4, hue: 0.75 },
+];
 
 /**
- * This image's look of one thing class: two colours and a fill pattern (one of five kinds, or
- * `kind` when given). The random draws are the same either way, so `thingFill: 'random'` data
- * is unchanged.
+ * This image's look of one thing class: two colours and a fill pattern (one of five kinds at a
+ * random frequency and orientation). With `own` (the class's look) the same random draws give
+ * its pattern at a coarser frequency (2–4.5 instead of 2.5–8 cycles per instance) and colours
+ * near its hue, so `thingFill: 'random'` data is unchanged and the labels are the same.
  */
-function sampleThingLook(rng: Rng, kind?: number): ThingLook {
-  const colA = randomColour(rng);
-  const colB = rng.next() < 0.5 ? randomColour(rng) : mix(colA, [0, 0, 0], U(rng, 0.3, 0.7));
-  const f = U(rng, 2.5, 8);
+function sampleThingLook(rng: Rng, own?: { kind: number; hue: number }): ThingLook {
+  const colA = randomColour(rng, own?.hue);
+  const colB =
+    rng.next() < 0.5 ? randomColour(rng, own?.hue) : mix(colA, [0, 0, 0], U(rng, 0.3, 0.7));
+  const f0 = U(rng, 2.5, 8);
+  const f = own ? 2 + ((f0 - 2.5) * 2.5) / 5.5 : f0;
   const phi = U(rng, 0, Math.PI);
   const c = Math.cos(phi);
   const s = Math.sin(phi);
@@ -179,7 +195,7 @@ function sampleThingLook(rng: Rng, kind?: number): ThingLook {
     (u, v) => (Math.floor(u * f) + Math.floor(v * f)) & 1,
     (u, v) => fbm(u * f, v * f, seed, 3),
   ];
-  return { colA, colB, pattern: patterns[kind ?? drawn] };
+  return { colA, colB, pattern: patterns[own?.kind ?? drawn] };
 }
 
 /** Draws one instance (alpha-composite, label where coverage ≥ 0.5). */
@@ -285,8 +301,7 @@ export function renderScene(rng: Rng, spec: SceneSpec): Scene {
     const t = rng.int(spec.things.length);
     let look = thingLooks.get(t);
     if (!look) {
-      const fixed = spec.thingFill === 'class' && t < CLASS_FILL.length ? CLASS_FILL[t] : undefined;
-      look = sampleThingLook(rng, fixed);
+      look = sampleThingLook(rng, spec.thingFill === 'class' ? CLASS_LOOK[t] : undefined);
       thingLooks.set(t, look);
     }
     const cov = spec.things[t].make(rng);
