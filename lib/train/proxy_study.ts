@@ -7,6 +7,7 @@
  * by side in single-threaded child processes (proxy/local_pool.ts) after the shared
  * pretraining; 1 job trains them one after another in this process.
  */
+import { existsSync } from 'node:fs';
 import {
   judgeClaims,
   variantsNeedingMoreSeeds,
@@ -21,8 +22,8 @@ import {
   runProxy,
   type ProxyResult,
 } from './proxy.ts';
-import { localJobs, pool, trainInChild } from './proxy/local_pool.ts';
-import { skipTrain } from './proxy/protocol.ts';
+import { localJobs, pool, pretrainInChild, trainInChild } from './proxy/local_pool.ts';
+import { backbonePath, skipTrain } from './proxy/protocol.ts';
 import { cachedProxyResult } from './proxy/runs.ts';
 
 export interface StudyResult {
@@ -96,7 +97,10 @@ async function studyRuns(
     }
     for (const { m, seed } of list)
       if (!missing.some((x) => x.m === m && x.seed === seed)) record(cached(m, seed), total);
-    await ensurePretrainedBackbone(opts.quick); // once, before the runs that need it
+    // once, before the runs that need it: trained in a single-threaded child if missing, then
+    // read here, where a pretraining below the gate throws ProxyGateError (runStudy: stopped)
+    if (!existsSync(backbonePath(opts.quick))) await pretrainInChild(opts.quick);
+    await ensurePretrainedBackbone(opts.quick);
     await pool(missing, jobs, async ({ m, seed }) => {
       await trainInChild(m, seed, opts.quick);
       const r = cached(m, seed);

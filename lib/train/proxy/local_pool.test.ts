@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { localJobs, pool, ProxyChildError, trainInChild } from './local_pool.ts';
 
 test('pool: never more than `width` jobs at once, every item once, in start order', async () => {
@@ -52,5 +54,16 @@ test('localJobs: OFFSEG_PROXY_JOBS wins, else at least one', () => {
   } finally {
     if (prev === undefined) delete process.env.OFFSEG_PROXY_JOBS;
     else process.env.OFFSEG_PROXY_JOBS = prev;
+  }
+});
+
+test('run_child --pretrain: anything but one mode is a usage error (exit 2) before any training', () => {
+  const file = fileURLToPath(new URL('./run_child.ts', import.meta.url));
+  for (const extra of [[], ['full', 'x'], ['weekly']]) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file, '--pretrain', ...extra], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 2, `--pretrain ${extra.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /usage: run_child .*--pretrain <quick\|full>/);
   }
 });

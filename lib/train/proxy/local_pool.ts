@@ -4,7 +4,8 @@
  * with N cores, N single-threaded runs at once finish the study up to N× sooner than one
  * two-threaded run at a time. Each run is a child process (./run_child.ts) with
  * OFFSEG_THREADS=1 that trains through `runProxy` and writes its result record; the parent
- * reads it back from the cache. The shared pretraining must exist first (it is one run).
+ * reads it back from the cache. The shared pretraining comes first, in a child of its own
+ * (`pretrainInChild`): it is one run.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -40,19 +41,32 @@ export class ProxyChildError extends Error {
  * @throws ProxyChildError when the child exits non-zero.
  */
 export function trainInChild(model: string, seed: number, quick: boolean): Promise<void> {
+  const mode = quick ? 'quick' : 'full';
+  return runChild([model, String(seed), mode], `[${model} s${seed}] `, model, seed);
+}
+
+/**
+ * Train the shared pretrained backbone in a child process with one WASM thread (a proxy step
+ * is no slower there than on two, and the parent keeps no training memory); resolves when its
+ * record is written, also when it is below the gate (the caller applies the gate on reading).
+ * @throws ProxyChildError (model 'pretraining', seed -1) when the child exits non-zero.
+ */
+export function pretrainInChild(quick: boolean): Promise<void> {
+  return runChild(['--pretrain', quick ? 'quick' : 'full'], '[pretraining] ', 'pretraining', -1);
+}
+
+function runChild(argv: string[], prefix: string, model: string, seed: number): Promise<void> {
   const url = new URL(
     import.meta.url.endsWith('.ts') ? './run_child.ts' : './run_child.js',
     import.meta.url,
   );
   const file = fileURLToPath(url);
-  const args = [...(file.endsWith('.ts') ? ['--import', 'tsx'] : []), file, model, String(seed)];
-  args.push(quick ? 'quick' : 'full');
+  const args = [...(file.endsWith('.ts') ? ['--import', 'tsx'] : []), file, ...argv];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, OFFSEG_THREADS: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
-  const prefix = `[${model} s${seed}] `;
   const relay = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
