@@ -6,28 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBackend } from '../../test/helpers/parity.ts';
-import { withInitSeed } from '../models/core/init.ts';
+import { tinyMask2Former } from '../../test/helpers/tiny_mask2former.ts';
 import { Mask2Former } from '../models/mask2former.ts';
 import { mask2formerParts } from './table5.ts';
 
 await useBackend('cpu');
 
-const tiny = (offsetLearning: boolean) =>
-  withInitSeed(1, () =>
-    new Mask2Former({
-      numClasses: 4,
-      offsetLearning,
-      backbone: { embedDims: 8, depths: [2, 2, 2, 2], numHeads: [1, 1, 2, 2], mlpRatio: 2 },
-      head: {
-        channels: 32,
-        numQueries: 5,
-        heads: 2,
-        decoderFfn: 16,
-        encoderLayers: 1,
-        decoderLayers: 3,
-      },
-    }).assignPaths(),
-  );
+const tiny = (offsetLearning: boolean): Mask2Former =>
+  tinyMask2Former(1, { numClasses: 4, offsetLearning });
 
 test('parts sum to the total; Offset Learning is 2·C²; heads by formula', () => {
   const C = 32;

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { useBackend } from '../../test/helpers/parity.ts';
-import { withInitSeed } from '../models/core/init.ts';
+import { tinyMask2Former } from '../../test/helpers/tiny_mask2former.ts';
 import { Mask2Former } from '../models/mask2former.ts';
 import { tempDir, writeImage, writeLabel } from '../data/testing.ts';
 import { buildDataset } from '../data/datasets.ts';
@@ -26,25 +26,8 @@ const LEAVES = [
 ];
 
 /** Swin with 2 blocks per stage (a plain and a shifted one), C = 32 head, 3 decoder layers. */
-const tinyModel = (seed: number) =>
-  withInitSeed(seed, () => {
-    const m = new Mask2Former({
-      numClasses: 150,
-      offsetLearning: true,
-      backbone: { embedDims: 8, depths: [2, 2, 2, 2], numHeads: [1, 1, 2, 2], mlpRatio: 2 },
-      head: {
-        channels: 32,
-        numQueries: 5,
-        heads: 2,
-        decoderFfn: 16,
-        encoderLayers: 1,
-        decoderLayers: 3,
-      },
-      lossSeed: 4,
-    });
-    m.assignPaths();
-    return m;
-  });
+const tinyModel = (seed: number): Mask2Former =>
+  tinyMask2Former(seed, { numClasses: 150, offsetLearning: true, lossSeed: 4 });
 
 test('both leaf configs validate and carry the mmseg Mask2Former Swin-T recipe', () => {
   for (const f of LEAVES) {
